@@ -1,0 +1,84 @@
+// Every error kafka-forwarder can raise is declared once, here: a stable code, an HTTP status
+// (for errors that reach an HTTP client) and a message template. Code elsewhere throws
+// `new ForwarderError('CODE', { ...params }, { cause })` and never writes a message inline,
+// so that the same failure always reads the same way in logs, API answers and docs.
+//
+// Each area has its own section; add new codes to the section of the area that raises them.
+
+export interface ErrorDefinition {
+  /** HTTP status when the error answers a request; 500 when it never should. */
+  readonly status: number;
+  /** Message template; `{name}` is replaced by the parameter of that name. */
+  readonly message: string;
+}
+
+function define<const T extends Record<string, ErrorDefinition>>(table: T): T {
+  return table;
+}
+
+export const errorRegistry = define({
+  // --- events-api: answers to HTTP clients (mParticle's status codes) ---
+  AUTH_MISSING: { status: 401, message: 'Authorization header is missing; send HTTP Basic auth with your API key and secret.' },
+  AUTH_MALFORMED: { status: 401, message: 'Authorization header is malformed: {reason}.' },
+  AUTH_INVALID: { status: 403, message: 'The API key or secret is not valid.' },
+  BAD_JSON: { status: 400, message: 'The request body is not valid JSON: {reason}.' },
+  BAD_REQUEST: { status: 400, message: '{message}' },
+  BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than {limit} bytes{detail}.' },
+  BATCH_TOO_LARGE: { status: 413, message: '{path} is {size} bytes, more than the {limit}-byte batch limit.' },
+  TOO_MANY_BATCHES: { status: 400, message: 'A bulk request holds at most {limit} batches; this one holds {count}.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Content-Type must be application/json, not {contentType}.' },
+  UNSUPPORTED_ENCODING: { status: 415, message: 'Content-Encoding must be gzip or identity, not {encoding}.' },
+  NOT_FOUND: { status: 404, message: 'No such endpoint: {method} {path}.' },
+  METHOD_NOT_ALLOWED: { status: 405, message: '{method} is not allowed on {path}.' },
+  SPOOL_FULL: { status: 429, message: 'The spool is above its high-water mark; retry after {retryAfter} s.' },
+  SPOOL_UNAVAILABLE: { status: 503, message: 'The spool cannot store batches right now: {reason}.' },
+  SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; retry against another instance or later.' },
+
+  // --- format: lossless JSON and the batch model ---
+  JSON_PARSE: { status: 400, message: 'Invalid JSON: {reason}.' },
+
+  // --- spool ---
+  SPOOL_CORRUPT: { status: 500, message: 'Spool record {id} failed its checksum and was skipped.' },
+  SPOOL_IO: { status: 503, message: 'Spool I/O failed: {reason}.' },
+  SPOOL_CLOSED: { status: 503, message: 'The spool is closed.' },
+
+  // --- config ---
+  CONFIG_INVALID: { status: 500, message: 'The configuration is not valid:\n{problems}' },
+  CONFIG_NOT_FOUND: { status: 500, message: 'No configuration file at {path}; pass --config or set KAFKA_FORWARDER_CONFIG.' },
+  CONFIG_SECRET_UNRESOLVED: { status: 500, message: '{path}: {reason}' },
+
+  // --- sinks/kafka ---
+  KAFKA_RETRYABLE: { status: 503, message: 'Kafka output {output}: {reason} (will retry).' },
+  KAFKA_CONFIGURATION: { status: 503, message: 'Kafka output {output} is paused: {reason}. {fix}' },
+  KAFKA_RECORD_REJECTED: { status: 500, message: 'Kafka output {output} rejected a record: {reason}.' },
+  KAFKA_CONNECT: { status: 503, message: 'Cannot reach Kafka at {broker}: {reason}.' },
+
+  // --- cli / tools ---
+  DEV_KAFKA: { status: 500, message: 'Local Kafka: {reason}' },
+});
+
+export type ErrorCode = keyof typeof errorRegistry;
+export type ErrorParams = Readonly<Record<string, string | number | bigint | boolean>>;
+
+function render(template: string, params: ErrorParams): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+}
+
+export class ForwarderError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly params: ErrorParams;
+
+  constructor(code: ErrorCode, params: ErrorParams = {}, options?: { cause?: unknown }) {
+    const definition: ErrorDefinition = errorRegistry[code];
+    super(render(definition.message, params), options);
+    this.name = 'ForwarderError';
+    this.code = code;
+    this.status = definition.status;
+    this.params = params;
+  }
+}
+
+export function isForwarderError(error: unknown, code?: ErrorCode): error is ForwarderError {
+  return error instanceof ForwarderError && (code === undefined || error.code === code);
+}
