@@ -1,0 +1,115 @@
+// The typed shape of a loaded kafka-forwarder configuration.
+//
+// The YAML file uses snake_case keys (as mParticle's settings read); the loader maps them to the
+// camelCase names below. Every field here is declared, described and given its default once, in
+// `schema.ts`; `test/config/types.test.ts` fails if the two drift apart.
+
+/** Which metadata fields "Metadata Field Exclusion" can drop: device_info.device and ip. */
+export type MetadataField = 'device_name' | 'ip_address';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export type AuthenticationMethod = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+
+export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+/** mParticle's Kafka "Connection Settings", one set per connection. */
+export interface ConnectionSettings {
+  /** Unique ID (unset): forwarded with each batch. */
+  uniqueId?: string;
+  /** Metadata Field Exclusion (none). device_name = device_info.device, ip_address = ip. */
+  metadataFieldExclusion: MetadataField[];
+  sendNetworkPerformanceEvents: boolean;
+  sendAsBatch: boolean;
+  /** "Roughly 10-minute batches per device"; configurable so tests need not wait. */
+  batchWindowMs: number;
+  /** Overrides sendAsBatch: forward a session's events once its session_end arrives. */
+  waitForCompleteBatch: boolean;
+  /** With waitForCompleteBatch, forward a session that never gets session_end after this long. */
+  sessionTimeoutMs: number;
+  includeLocationInformation: boolean;
+  includeMetadata: boolean;
+  includeUserAttributeChangeEvents: boolean;
+  includeUserIdentityChangeEvents: boolean;
+  sendBatchesWithoutEvents: boolean;
+  includeMpDeviceId: boolean;
+  includeEventBatchLocation: boolean;
+}
+
+/** A route: batches accepted by `input` are forwarded to `output` with these settings. */
+export interface ConnectionConfig {
+  name: string;
+  input: string;
+  output: string;
+  settings: ConnectionSettings;
+}
+
+export interface InputCredential {
+  apiKey: string;
+  apiSecret: string;
+}
+
+/** An Events API input: the key/secret pairs allowed to post to it. */
+export interface InputConfig {
+  name: string;
+  credentials: InputCredential[];
+}
+
+/** A Kafka cluster and topic: mParticle's Kafka "Configuration Settings" plus TLS and producer tuning. */
+export interface OutputConfig {
+  name: string;
+  /** host:port pairs, parsed from the comma-separated string (or YAML list). */
+  bootstrapServers: string[];
+  topic: string;
+  authenticationMethod: AuthenticationMethod;
+  /** Unset with password unset: TLS client authentication only (mParticle's "SSL" method). */
+  username?: string;
+  password?: string;
+  /** Extra CA certificates (PEM) to trust besides the system store. */
+  caPem?: string;
+  /** Client certificate and key (PEM) for mutual TLS; both or neither. */
+  clientCertPem?: string;
+  clientKeyPem?: string;
+  compression: Compression;
+  maxMessageBytes: number;
+  clientId: string;
+  lingerMs: number;
+  batchMaxBytes: number;
+  retryBackoffMinMs: number;
+  retryBackoffMaxMs: number;
+  requestTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+export interface ServerTlsConfig {
+  certPem: string;
+  keyPem: string;
+}
+
+/** The HTTP server that takes the Events API. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** Unset: plain HTTP (put a TLS-terminating proxy in front). */
+  tls?: ServerTlsConfig;
+  maxRequestBytes: number;
+  maxBatchBytes: number;
+  maxBatchesPerBulk: number;
+  shutdownTimeoutMs: number;
+}
+
+export interface SpoolConfig {
+  path: string;
+  maxBytes: number;
+  highWaterRatio: number;
+  dedupWindowMs: number;
+}
+
+export interface ForwarderConfig {
+  server: ServerConfig;
+  spool: SpoolConfig;
+  logLevel: LogLevel;
+  inputs: InputConfig[];
+  outputs: OutputConfig[];
+  connections: ConnectionConfig[];
+}
