@@ -1,0 +1,131 @@
+// Every Prometheus metric the service exposes is declared here, once, so that /metrics,
+// the docs and the code agree. Each Metrics instance has its own registry, so tests can
+// run several servers in one process.
+import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly batchesAccepted = new Counter({
+    name: 'kf_batches_accepted_total',
+    help: 'Batches accepted (answered 202 and stored), per input.',
+    labelNames: ['input'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsAccepted = new Counter({
+    name: 'kf_events_accepted_total',
+    help: 'Events in accepted batches, per input.',
+    labelNames: ['input'] as const,
+    registers: [this.registry],
+  });
+  readonly requestsRejected = new Counter({
+    name: 'kf_requests_rejected_total',
+    help: 'Rejected HTTP requests, per error code and status.',
+    labelNames: ['reason', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly batchesDeduplicated = new Counter({
+    name: 'kf_batches_deduplicated_total',
+    help: 'Batches answered 202 but not stored again because their source_request_id was already accepted.',
+    labelNames: ['input'] as const,
+    registers: [this.registry],
+  });
+  readonly requestDuration = new Histogram({
+    name: 'kf_ingest_request_duration_seconds',
+    help: 'Time from request start to answer on the Events API, including the durable write.',
+    labelNames: ['route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly spoolBytes = new Gauge({ name: 'kf_spool_bytes', help: 'Bytes held in the spool.', registers: [this.registry] });
+  readonly spoolRecords = new Gauge({
+    name: 'kf_spool_records',
+    help: 'Batches held in the spool.',
+    registers: [this.registry],
+  });
+  readonly spoolOldestAge = new Gauge({
+    name: 'kf_spool_oldest_age_seconds',
+    help: 'Age of the oldest batch in the spool.',
+    registers: [this.registry],
+  });
+  readonly spoolBacklog = new Gauge({
+    name: 'kf_spool_backlog_records',
+    help: 'Batches not yet acknowledged, per connection.',
+    labelNames: ['connection'] as const,
+    registers: [this.registry],
+  });
+  readonly openWindows = new Gauge({
+    name: 'kf_open_windows',
+    help: 'Open batching windows (Send as Batch / Wait for Complete Batch), per connection.',
+    labelNames: ['connection'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsFiltered = new Counter({
+    name: 'kf_events_filtered_total',
+    help: 'Events not forwarded because of a connection setting or an unsupported event type, per connection and reason.',
+    labelNames: ['connection', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly recordsProduced = new Counter({
+    name: 'kf_records_produced_total',
+    help: 'Records acknowledged by Kafka, per output.',
+    labelNames: ['output'] as const,
+    registers: [this.registry],
+  });
+  readonly bytesProduced = new Counter({
+    name: 'kf_bytes_produced_total',
+    help: 'Record value bytes acknowledged by Kafka, per output.',
+    labelNames: ['output'] as const,
+    registers: [this.registry],
+  });
+  readonly produceLatency = new Histogram({
+    name: 'kf_produce_latency_seconds',
+    help: 'Time from a produce request to its Kafka acknowledgement, per output.',
+    labelNames: ['output'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly ingestToAck = new Histogram({
+    name: 'kf_ingest_to_ack_seconds',
+    help: 'Time from batch receipt to Kafka acknowledgement of its records, per output.',
+    labelNames: ['output'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60, 600, 1800],
+    registers: [this.registry],
+  });
+  readonly retries = new Counter({
+    name: 'kf_retries_total',
+    help: 'Produce retries, per output and error class.',
+    labelNames: ['output', 'class'] as const,
+    registers: [this.registry],
+  });
+  readonly outputState = new Gauge({
+    name: 'kf_output_state',
+    help: 'Output state: 1 for the current state (ok, retrying, paused) and its reason, 0 otherwise.',
+    labelNames: ['output', 'state', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly deadLetters = new Gauge({
+    name: 'kf_dead_letters',
+    help: 'Records in the dead-letter store.',
+    registers: [this.registry],
+  });
+
+  readonly #outputStateLabels = new Map<string, { output: string; state: string; reason: string }>();
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'kf_' });
+  }
+
+  /** Sets the one-hot output state gauge: the current state has value 1, others are removed. */
+  setOutputState(output: string, state: 'ok' | 'retrying' | 'paused', reason = ''): void {
+    const previous = this.#outputStateLabels.get(output);
+    if (previous) this.outputState.remove(previous);
+    const labels = { output, state, reason };
+    this.outputState.set(labels, 1);
+    this.#outputStateLabels.set(output, labels);
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
