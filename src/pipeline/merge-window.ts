@@ -1,0 +1,94 @@
+// Merges the outgoing batches of one closed window into the record(s) to send.
+//
+// Batch-level fields come from the newest batch (the last one); a field that the newest batch
+// lacks is taken from the newest older batch that has it, so a window never forwards less
+// than its batches carried. Events are concatenated in arrival order. The merged batch_id is
+// the newest batch's, which is stable across restarts because the same seqs form the same
+// window (see windows.ts); each event keeps the message_id it got from its own batch.
+import type { JsonObject, JsonValue } from '../format/json-value.ts';
+import { isJsonObject } from '../format/json-value.ts';
+
+/**
+ * Send as Batch: the window's outgoing batches (oldest first) as one outgoing batch; null when
+ * there are none (every batch of the window was unreadable in the spool, say).
+ */
+export function mergeWindow(batches: readonly JsonObject[]): JsonObject | null {
+  if (batches.length === 0) return null;
+  const newest = batches[batches.length - 1];
+  if (batches.length === 1) return newest;
+  const merged: JsonObject = { ...newest };
+  for (let index = batches.length - 2; index >= 0; index--) {
+    for (const [key, value] of Object.entries(batches[index])) {
+      if (!(key in merged)) merged[key] = value;
+    }
+  }
+  const events: JsonValue[] = [];
+  for (const batch of batches) {
+    if (Array.isArray(batch.events)) for (const event of batch.events) events.push(event);
+  }
+  merged.events = events;
+  return merged;
+}
+
+/**
+ * Wait for Complete Batch: the window's outgoing batches (oldest first) as one outgoing batch
+ * per session, in the order the sessions first appear. An event's session is its
+ * `data.session_uuid`, else `data.session_id`; an event with neither belongs to the session
+ * of the event before it (or, at the start, to the first session that follows). Each session
+ * batch gets the batch_id of the newest batch that contributed events to it. A window without
+ * events gives one eventless batch; no batches give none.
+ */
+export function mergeSessionWindow(batches: readonly JsonObject[]): JsonObject[] {
+  const merged = mergeWindow(batches);
+  if (merged === null) return [];
+  interface SessionGroup {
+    events: JsonValue[];
+    newestBatch: number;
+  }
+  const groups = new Map<string, SessionGroup>();
+  let current: SessionGroup | undefined;
+  const leading: JsonValue[] = [];
+  let leadingNewestBatch = -1;
+  batches.forEach((batch, batchIndex) => {
+    if (!Array.isArray(batch.events)) return;
+    for (const event of batch.events) {
+      const session = sessionOf(event);
+      if (session !== undefined) {
+        current = groups.get(session);
+        if (current === undefined) {
+          current = { events: [], newestBatch: batchIndex };
+          groups.set(session, current);
+        }
+      }
+      if (current === undefined) {
+        leading.push(event);
+        leadingNewestBatch = batchIndex;
+        continue;
+      }
+      current.events.push(event);
+      current.newestBatch = batchIndex;
+    }
+  });
+  if (leading.length > 0) {
+    const first = groups.values().next().value;
+    if (first === undefined) groups.set('', { events: leading, newestBatch: leadingNewestBatch });
+    else {
+      first.events.unshift(...leading);
+      first.newestBatch = Math.max(first.newestBatch, leadingNewestBatch);
+    }
+  }
+  if (groups.size <= 1) return [merged];
+  return [...groups.values()].map((group) => ({
+    ...merged,
+    batch_id: batches[group.newestBatch].batch_id ?? merged.batch_id,
+    events: group.events,
+  }));
+}
+
+function sessionOf(event: JsonValue): string | undefined {
+  if (!isJsonObject(event) || !isJsonObject(event.data)) return undefined;
+  const { session_uuid: uuid, session_id: id } = event.data;
+  if (typeof uuid === 'string' && uuid !== '') return `uuid:${uuid}`;
+  if (typeof id === 'number' || typeof id === 'bigint') return `id:${id}`;
+  return undefined;
+}
