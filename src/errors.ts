@@ -43,8 +43,9 @@ export const errorRegistry = define({
   SPOOL_CLOSED: { status: 503, message: 'The spool is closed.' },
 
   // --- config ---
-  CONFIG_INVALID: { status: 500, message: 'The configuration is not valid:\n{problems}' },
+  CONFIG_INVALID: { status: 500, message: 'The configuration in {source} is not valid:\n{problems}' },
   CONFIG_NOT_FOUND: { status: 500, message: 'No configuration file at {path}; pass --config or set KAFKA_FORWARDER_CONFIG.' },
+  CONFIG_UNREADABLE: { status: 500, message: 'Cannot read the configuration file {path}: {reason}.' },
   CONFIG_SECRET_UNRESOLVED: { status: 500, message: '{path}: {reason}' },
 
   // --- sinks/kafka ---
