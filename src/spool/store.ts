@@ -1,0 +1,583 @@
+// The spool's storage engine: one SQLite database (WAL, synchronous=FULL, exclusive lock) used
+// synchronously. It runs inside the spool worker thread so that commits (fsyncs) never block the HTTP
+// event loop; bench/spool.ts holds the measurements behind that choice.
+//
+// Writes arrive in groups (everything the worker received while the previous commit was running) and
+// are applied in one transaction: one fsync covers every append, ack and dead letter of the group, and
+// nobody is answered before that commit returns.
+//
+// Tables:
+//   records       seq -> batch id, receipt time, crc32, payload (immutable once written)
+//   pending       (destination, seq) for each destination that still has to handle the record
+//   dedup         dedup key -> time it was accepted (expired keys are purged lazily)
+//   dead_letters  per-destination records given up on, with the reason
+//   meta          last seq / batch id issued, clean-shutdown flag
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { ForwarderError } from '../errors.ts';
+import { nextBatchId } from './batch-id.ts';
+import { scanWal } from './wal-scan.ts';
+import type { SpoolRecovery } from './types.ts';
+
+export const DATABASE_FILE = 'spool.db';
+/** Bytes counted per record on top of its payload: row, index and pending entries. */
+const RECORD_OVERHEAD_BYTES = 64;
+const PENDING_OVERHEAD_BYTES = 24;
+const DEAD_LETTER_OVERHEAD_BYTES = 96;
+const DEDUP_PURGE_INTERVAL_MS = 60_000;
+
+export interface StoreOptions {
+  dir: string;
+  maxBytes: number;
+  highWaterRatio: number;
+  dedupWindowMs: number;
+}
+
+export interface StoredRecord {
+  seq: bigint;
+  batchId: bigint;
+  receivedAtMs: number;
+  payload: Uint8Array;
+}
+
+export interface AppendInput {
+  payload: Uint8Array;
+  destinations: readonly string[];
+  dedupKey?: string;
+}
+
+export type AppendOutcome = { status: 'stored'; seq: bigint; batchId: bigint; receivedAtMs: number } | { status: 'duplicate' };
+
+export interface DeadLetterRow {
+  id: number;
+  destination: string;
+  seq: bigint;
+  batchId: bigint;
+  receivedAtMs: number;
+  deadAtMs: number;
+  reason: string;
+  bytes: number;
+  payload?: Uint8Array;
+}
+
+/** One write of a group; every write of a group commits (or fails) together. */
+export type WriteOp =
+  | { op: 'append'; items: readonly AppendInput[]; now: number }
+  | { op: 'ack'; destination: string; seqs: readonly bigint[] }
+  | { op: 'deadLetter'; destination: string; seq: bigint; reason: string; payload?: Uint8Array; now: number }
+  | { op: 'replay'; id: number }
+  | { op: 'deleteDeadLetter'; id: number }
+  | { op: 'dropDestination'; destination: string }
+  | { op: 'quarantine'; seq: bigint; now: number };
+
+export type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: ForwarderError };
+
+export interface StoreSnapshot {
+  records: number;
+  bytes: number;
+  deadLetters: number;
+  deadLetterBytes: number;
+  backlog: Record<string, number>;
+  deadLettersByDestination: Record<string, number>;
+  oldestReceivedAtMs: number | null;
+  commits: number;
+  appendCalls: number;
+  corruptRecords: number;
+  full: boolean;
+}
+
+/** Counters kept in memory (loaded on open) and updated by each write; reverted if a commit fails. */
+interface Counters {
+  records: number;
+  recordBytes: number;
+  deadLetters: number;
+  deadLetterBytes: number;
+  backlog: Map<string, number>;
+  deadLettersByDestination: Map<string, number>;
+  lastSeq: bigint;
+  lastBatchId: bigint;
+}
+
+function cloneCounters(counters: Counters): Counters {
+  return { ...counters, backlog: new Map(counters.backlog), deadLettersByDestination: new Map(counters.deadLettersByDestination) };
+}
+
+function bump(map: Map<string, number>, key: string, delta: number): void {
+  const next = (map.get(key) ?? 0) + delta;
+  if (next === 0) map.delete(key);
+  else map.set(key, next);
+}
+
+function recordBytes(item: AppendInput, destinations: number): number {
+  return item.payload.length + RECORD_OVERHEAD_BYTES + PENDING_OVERHEAD_BYTES * destinations + (item.dedupKey?.length ?? 0);
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY,
+    batch_id INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    crc INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    payload BLOB NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS pending (destination TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (destination, seq)) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS pending_by_seq ON pending (seq);
+  CREATE TABLE IF NOT EXISTS dedup (key TEXT PRIMARY KEY, accepted_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS dedup_by_time ON dedup (accepted_at);
+  CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    destination TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    batch_id INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    dead_at INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    crc INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    payload BLOB NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS dead_letters_by_destination ON dead_letters (destination, id);
+`;
+
+export class SpoolStore {
+  readonly recovery: SpoolRecovery;
+  private readonly db: DatabaseSync;
+  private readonly options: StoreOptions;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private counters: Counters;
+  private commits = 0;
+  private appendCalls = 0;
+  private corruptRecords = 0;
+  private lastDedupPurgeMs = 0;
+
+  constructor(options: StoreOptions) {
+    const started = performance.now();
+    this.options = options;
+    mkdirSync(options.dir, { recursive: true });
+    const file = join(options.dir, DATABASE_FILE);
+    const wal = scanWal(`${file}-wal`);
+    this.db = new DatabaseSync(file, { timeout: 0 });
+    try {
+      // EXCLUSIVE: one process owns the spool (a second forwarder on the same dir fails fast with BUSY),
+      // and the WAL index lives in heap memory instead of a shared-memory file.
+      this.db.exec(`
+        PRAGMA locking_mode = EXCLUSIVE;
+        PRAGMA journal_mode = WAL;
+        PRAGMA synchronous = FULL;
+        PRAGMA cache_size = -8000;
+        PRAGMA journal_size_limit = 67108864;
+      `);
+      this.db.exec(SCHEMA);
+      this.statements = prepareStatements(this.db);
+      this.counters = this.loadCounters();
+      const cleanShutdown = this.metaValue('clean_shutdown') !== 0n;
+      const dedupKeys = Number((this.db.prepare('SELECT count(*) AS n FROM dedup').get() as { n: number }).n);
+      this.db.exec('BEGIN');
+      this.setMeta('clean_shutdown', 0n);
+      this.db.exec('COMMIT');
+      this.recovery = {
+        cleanShutdown,
+        records: this.counters.records,
+        bytes: this.bytes(),
+        backlog: Object.fromEntries(this.counters.backlog),
+        deadLetters: this.counters.deadLetters,
+        dedupKeys,
+        lastSeq: this.counters.lastSeq,
+        ...wal,
+        openMs: Math.round(performance.now() - started),
+      };
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+  }
+
+  get highWaterBytes(): number {
+    return Math.floor(this.options.maxBytes * this.options.highWaterRatio);
+  }
+
+  /** Applies a group of writes in one transaction; each gets its own outcome. Throws only if the commit fails. */
+  applyWrites(ops: readonly WriteOp[]): WriteOutcome[] {
+    const before = cloneCounters(this.counters);
+    const outcomes: WriteOutcome[] = [];
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const op of ops) {
+        // Validation errors (full, unknown id) are thrown before the op writes anything; SQL errors abort the group.
+        try {
+          outcomes.push({ ok: true, value: this.applyWrite(op) });
+        } catch (error) {
+          if (!(error instanceof ForwarderError) || error.code === 'SPOOL_IO' || error.code === 'SPOOL_UNAVAILABLE') throw error;
+          outcomes.push({ ok: false, error });
+        }
+      }
+      if (this.counters.lastSeq !== before.lastSeq) this.setMeta('last_seq', this.counters.lastSeq);
+      if (this.counters.lastBatchId !== before.lastBatchId) this.setMeta('last_batch_id', this.counters.lastBatchId);
+      this.db.exec('COMMIT');
+      this.commits += 1;
+      return outcomes;
+    } catch (error) {
+      this.counters = before;
+      if (this.db.isTransaction) {
+        try {
+          this.db.exec('ROLLBACK');
+        } catch {
+          // SQLite already rolled back (e.g. after SQLITE_FULL); nothing more to undo.
+        }
+      }
+      throw error;
+    }
+  }
+
+  private applyWrite(op: WriteOp): unknown {
+    switch (op.op) {
+      case 'append':
+        return this.append(op.items, op.now);
+      case 'ack':
+        return this.ack(op.destination, op.seqs);
+      case 'deadLetter':
+        return this.deadLetter(op.destination, op.seq, op.reason, op.payload, op.now);
+      case 'replay':
+        return this.replay(op.id);
+      case 'deleteDeadLetter':
+        return this.deleteDeadLetter(op.id);
+      case 'dropDestination':
+        return this.dropDestination(op.destination);
+      case 'quarantine':
+        return this.quarantine(op.seq, op.now);
+    }
+  }
+
+  private append(items: readonly AppendInput[], now: number): AppendOutcome[] {
+    this.appendCalls += 1;
+    this.purgeExpiredDedupKeys(now);
+    // Decide duplicates and size before writing anything: the call is stored whole or not at all.
+    const windowStart = now - this.options.dedupWindowMs;
+    const keysInCall = new Set<string>();
+    const duplicate = items.map((item) => {
+      if (item.dedupKey === undefined) return false;
+      if (keysInCall.has(item.dedupKey)) return true;
+      keysInCall.add(item.dedupKey);
+      const row = this.statements.dedupGet.get(item.dedupKey) as { accepted_at: number } | undefined;
+      return row !== undefined && row.accepted_at > windowStart;
+    });
+    const destinationLists = items.map((item) => [...new Set(item.destinations)]);
+    let incoming = 0;
+    items.forEach((item, index) => {
+      if (!duplicate[index]) incoming += recordBytes(item, destinationLists[index].length);
+    });
+    if (incoming > 0) this.assertRoom(incoming, this.highWaterBytes);
+
+    const results: AppendOutcome[] = [];
+    items.forEach((item, index) => {
+      if (duplicate[index]) {
+        results.push({ status: 'duplicate' });
+        return;
+      }
+      const seq = (this.counters.lastSeq += 1n);
+      const batchId = (this.counters.lastBatchId = nextBatchId(this.counters.lastBatchId, now));
+      const bytes = recordBytes(item, destinationLists[index].length);
+      this.statements.insertRecord.run(seq, batchId, now, crc32(item.payload), bytes, item.payload);
+      for (const destination of destinationLists[index]) {
+        this.statements.insertPending.run(destination, seq);
+        bump(this.counters.backlog, destination, 1);
+      }
+      if (item.dedupKey !== undefined) this.statements.dedupPut.run(item.dedupKey, now);
+      this.counters.records += 1;
+      this.counters.recordBytes += bytes;
+      results.push({ status: 'stored', seq, batchId, receivedAtMs: now });
+    });
+    return results;
+  }
+
+  /** Refuses a write that would pass `limit` (the high-water mark for appends, maxBytes for replays). */
+  private assertRoom(incoming: number, limit: number): void {
+    const bytes = this.bytes();
+    if (bytes >= limit || bytes + incoming > this.options.maxBytes) {
+      throw new ForwarderError('SPOOL_FULL', { retryAfter: 5 });
+    }
+  }
+
+  private ack(destination: string, seqs: readonly bigint[]): number {
+    let acked = 0;
+    for (const seq of seqs) {
+      if (this.releasePending(destination, seq)) acked += 1;
+    }
+    return acked;
+  }
+
+  /** Removes one destination's claim on a record, and the record itself once no destination needs it. */
+  private releasePending(destination: string, seq: bigint): boolean {
+    if (this.statements.deletePending.run(destination, seq).changes === 0) return false;
+    bump(this.counters.backlog, destination, -1);
+    if (this.statements.anyPending.get(seq) === undefined) {
+      const removed = this.statements.deleteRecord.get(seq) as { bytes: number } | undefined;
+      if (removed !== undefined) {
+        this.counters.records -= 1;
+        this.counters.recordBytes -= Number(removed.bytes);
+      }
+    }
+    return true;
+  }
+
+  private deadLetter(destination: string, seq: bigint, reason: string, payload: Uint8Array | undefined, now: number): number | null {
+    if (this.statements.hasPending.get(destination, seq) === undefined) return null;
+    const record = this.statements.getRecord.get(seq) as RecordRow | undefined;
+    if (record === undefined) return null;
+    const body = payload ?? record.payload;
+    const bytes = body.length + reason.length + DEAD_LETTER_OVERHEAD_BYTES;
+    const inserted = this.statements.insertDeadLetter.get(
+      destination,
+      seq,
+      record.batch_id,
+      record.received_at,
+      now,
+      reason,
+      crc32(body),
+      bytes,
+      body,
+    ) as { id: bigint };
+    this.counters.deadLetters += 1;
+    this.counters.deadLetterBytes += bytes;
+    bump(this.counters.deadLettersByDestination, destination, 1);
+    this.releasePending(destination, seq);
+    return Number(inserted.id);
+  }
+
+  private replay(id: number): { seq: bigint } | null {
+    const row = this.statements.getDeadLetter.get(id) as DeadLetterDbRow | undefined;
+    if (row === undefined) return null;
+    const item: AppendInput = { payload: row.payload, destinations: [row.destination] };
+    const bytes = recordBytes(item, 1);
+    // Replays may use the headroom between the high-water mark and maxBytes: they drain dead letters.
+    this.assertRoom(bytes - Number(row.bytes), this.options.maxBytes + 1);
+    const seq = (this.counters.lastSeq += 1n);
+    this.statements.insertRecord.run(seq, row.batch_id, row.received_at, row.crc, bytes, row.payload);
+    this.statements.insertPending.run(row.destination, seq);
+    bump(this.counters.backlog, row.destination, 1);
+    this.counters.records += 1;
+    this.counters.recordBytes += bytes;
+    this.removeDeadLetter(row);
+    return { seq };
+  }
+
+  private deleteDeadLetter(id: number): boolean {
+    const row = this.statements.getDeadLetter.get(id) as DeadLetterDbRow | undefined;
+    if (row === undefined) return false;
+    this.removeDeadLetter(row);
+    return true;
+  }
+
+  private removeDeadLetter(row: DeadLetterDbRow): void {
+    this.statements.deleteDeadLetter.run(row.id);
+    this.counters.deadLetters -= 1;
+    this.counters.deadLetterBytes -= Number(row.bytes);
+    bump(this.counters.deadLettersByDestination, row.destination, -1);
+  }
+
+  private dropDestination(destination: string): number {
+    const seqs = (this.statements.pendingSeqs.all(destination) as { seq: bigint }[]).map((row) => row.seq);
+    return this.ack(destination, seqs);
+  }
+
+  /** A record that failed its checksum is moved to the dead letters of every destination still waiting for it. */
+  private quarantine(seq: bigint, now: number): number {
+    const destinations = (this.statements.pendingDestinations.all(seq) as { destination: string }[]).map((row) => row.destination);
+    for (const destination of destinations) {
+      this.deadLetter(destination, seq, 'the stored record failed its checksum (disk corruption)', undefined, now);
+    }
+    if (destinations.length > 0) this.corruptRecords += 1;
+    return destinations.length;
+  }
+
+  private purgeExpiredDedupKeys(now: number): void {
+    if (now - this.lastDedupPurgeMs < DEDUP_PURGE_INTERVAL_MS && now >= this.lastDedupPurgeMs) return;
+    this.lastDedupPurgeMs = now;
+    this.statements.dedupPurge.run(now - this.options.dedupWindowMs);
+  }
+
+  /** Unacknowledged records for a destination after `afterSeq`; records failing their checksum are returned in `corrupt`. */
+  read(destination: string, afterSeq: bigint | null, limit: number): { records: StoredRecord[]; corrupt: bigint[] } {
+    const rows = this.statements.readPending.all(destination, afterSeq ?? -1n, limit) as RecordRow[];
+    return this.verify(rows);
+  }
+
+  get(seqs: readonly bigint[]): { records: StoredRecord[]; corrupt: bigint[] } {
+    const rows: RecordRow[] = [];
+    for (const seq of [...new Set(seqs)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const row = this.statements.getRecord.get(seq) as RecordRow | undefined;
+      if (row !== undefined) rows.push(row);
+    }
+    return this.verify(rows);
+  }
+
+  private verify(rows: RecordRow[]): { records: StoredRecord[]; corrupt: bigint[] } {
+    const records: StoredRecord[] = [];
+    const corrupt: bigint[] = [];
+    for (const row of rows) {
+      if (crc32(row.payload) !== Number(row.crc)) corrupt.push(row.seq);
+      else records.push({ seq: row.seq, batchId: row.batch_id, receivedAtMs: Number(row.received_at), payload: row.payload });
+    }
+    return { records, corrupt };
+  }
+
+  listDeadLetters(destination: string | undefined, limit: number, afterId: number): DeadLetterRow[] {
+    const rows = (
+      destination === undefined
+        ? this.statements.listDeadLetters.all(afterId, limit)
+        : this.statements.listDeadLettersFor.all(destination, afterId, limit)
+    ) as DeadLetterDbRow[];
+    return rows.map((row) => toDeadLetter(row, false));
+  }
+
+  showDeadLetter(id: number): DeadLetterRow | null {
+    const row = this.statements.getDeadLetter.get(id) as DeadLetterDbRow | undefined;
+    return row === undefined ? null : toDeadLetter(row, true);
+  }
+
+  snapshot(): StoreSnapshot {
+    const oldest = this.statements.oldestRecord.get() as { received_at: bigint } | undefined;
+    return {
+      records: this.counters.records,
+      bytes: this.bytes(),
+      deadLetters: this.counters.deadLetters,
+      deadLetterBytes: this.counters.deadLetterBytes,
+      backlog: Object.fromEntries(this.counters.backlog),
+      deadLettersByDestination: Object.fromEntries(this.counters.deadLettersByDestination),
+      oldestReceivedAtMs: oldest === undefined ? null : Number(oldest.received_at),
+      commits: this.commits,
+      appendCalls: this.appendCalls,
+      corruptRecords: this.corruptRecords,
+      full: this.bytes() >= this.highWaterBytes,
+    };
+  }
+
+  /** Marks a clean shutdown and folds the WAL into the database so the next open starts from an empty log. */
+  close(): void {
+    try {
+      this.db.exec('BEGIN');
+      this.setMeta('clean_shutdown', 1n);
+      this.db.exec('COMMIT');
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.close();
+    }
+  }
+
+  private bytes(): number {
+    return this.counters.recordBytes + this.counters.deadLetterBytes;
+  }
+
+  private metaValue(key: string): bigint | undefined {
+    return (this.statements.metaGet.get(key) as { value: bigint } | undefined)?.value;
+  }
+
+  private setMeta(key: string, value: bigint): void {
+    this.statements.metaPut.run(key, value);
+  }
+
+  private loadCounters(): Counters {
+    const records = this.db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM records').get() as Totals;
+    const dead = this.db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM dead_letters').get() as Totals;
+    const backlog = this.db.prepare('SELECT destination, count(*) AS n FROM pending GROUP BY destination').all() as Grouped[];
+    const deadBy = this.db.prepare('SELECT destination, count(*) AS n FROM dead_letters GROUP BY destination').all() as Grouped[];
+    return {
+      records: Number(records.n),
+      recordBytes: Number(records.bytes),
+      deadLetters: Number(dead.n),
+      deadLetterBytes: Number(dead.bytes),
+      backlog: new Map(backlog.map((row) => [row.destination, Number(row.n)])),
+      deadLettersByDestination: new Map(deadBy.map((row) => [row.destination, Number(row.n)])),
+      lastSeq: this.metaValue('last_seq') ?? 0n,
+      lastBatchId: this.metaValue('last_batch_id') ?? 0n,
+    };
+  }
+}
+
+// Row shapes are type aliases (not interfaces) so that node:sqlite row objects can be cast to them.
+type Totals = {
+  n: number;
+  bytes: number;
+};
+
+type Grouped = {
+  destination: string;
+  n: number;
+};
+
+type RecordRow = {
+  seq: bigint;
+  batch_id: bigint;
+  received_at: bigint;
+  crc: bigint;
+  payload: Uint8Array;
+};
+
+type DeadLetterDbRow = {
+  id: bigint;
+  destination: string;
+  seq: bigint;
+  batch_id: bigint;
+  received_at: bigint;
+  dead_at: bigint;
+  reason: string;
+  crc: bigint;
+  bytes: bigint;
+  payload: Uint8Array;
+};
+
+function toDeadLetter(row: DeadLetterDbRow, withPayload: boolean): DeadLetterRow {
+  return {
+    id: Number(row.id),
+    destination: row.destination,
+    seq: row.seq,
+    batchId: row.batch_id,
+    receivedAtMs: Number(row.received_at),
+    deadAtMs: Number(row.dead_at),
+    reason: row.reason,
+    bytes: Number(row.bytes),
+    ...(withPayload ? { payload: row.payload } : {}),
+  };
+}
+
+function prepareStatements(db: DatabaseSync) {
+  const prepare = (sql: string): StatementSync => {
+    const statement = db.prepare(sql);
+    // seq and batch ids are 64-bit; batch ids exceed Number.MAX_SAFE_INTEGER.
+    statement.setReadBigInts(true);
+    return statement;
+  };
+  const recordColumns = 'r.seq, r.batch_id, r.received_at, r.crc, r.payload';
+  const deadLetterSummary = 'id, destination, seq, batch_id, received_at, dead_at, reason, crc, bytes';
+  return {
+    metaGet: prepare('SELECT value FROM meta WHERE key = ?'),
+    metaPut: prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    insertRecord: prepare('INSERT INTO records (seq, batch_id, received_at, crc, bytes, payload) VALUES (?, ?, ?, ?, ?, ?)'),
+    insertPending: prepare('INSERT OR IGNORE INTO pending (destination, seq) VALUES (?, ?)'),
+    deletePending: prepare('DELETE FROM pending WHERE destination = ? AND seq = ?'),
+    hasPending: prepare('SELECT 1 FROM pending WHERE destination = ? AND seq = ?'),
+    anyPending: prepare('SELECT 1 FROM pending WHERE seq = ? LIMIT 1'),
+    pendingSeqs: prepare('SELECT seq FROM pending WHERE destination = ?'),
+    pendingDestinations: prepare('SELECT destination FROM pending WHERE seq = ?'),
+    deleteRecord: prepare('DELETE FROM records WHERE seq = ? RETURNING bytes'),
+    getRecord: prepare(`SELECT ${recordColumns} FROM records r WHERE r.seq = ?`),
+    readPending: prepare(
+      `SELECT ${recordColumns} FROM pending p JOIN records r ON r.seq = p.seq WHERE p.destination = ? AND p.seq > ? ORDER BY p.seq LIMIT ?`,
+    ),
+    oldestRecord: prepare('SELECT received_at FROM records ORDER BY seq LIMIT 1'),
+    dedupGet: db.prepare('SELECT accepted_at FROM dedup WHERE key = ?'),
+    dedupPut: prepare('INSERT INTO dedup (key, accepted_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET accepted_at = excluded.accepted_at'),
+    dedupPurge: prepare('DELETE FROM dedup WHERE accepted_at <= ?'),
+    insertDeadLetter: prepare(
+      'INSERT INTO dead_letters (destination, seq, batch_id, received_at, dead_at, reason, crc, bytes, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
+    ),
+    getDeadLetter: prepare(`SELECT ${deadLetterSummary}, payload FROM dead_letters WHERE id = ?`),
+    deleteDeadLetter: prepare('DELETE FROM dead_letters WHERE id = ?'),
+    listDeadLetters: prepare(`SELECT ${deadLetterSummary} FROM dead_letters WHERE id > ? ORDER BY id LIMIT ?`),
+    listDeadLettersFor: prepare(`SELECT ${deadLetterSummary} FROM dead_letters WHERE destination = ? AND id > ? ORDER BY id LIMIT ?`),
+  };
+}

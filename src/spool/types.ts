@@ -1,0 +1,132 @@
+// The spool's public contract: the durable store between HTTP ingest (a 202 means "on disk") and the
+// Kafka sinks. Records are bound to destinations (connection ids) and leave only when every one of
+// them has acknowledged or dead-lettered them.
+
+export interface SpoolLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface SpoolOptions {
+  /** Directory holding the spool (created if missing). */
+  dir: string;
+  /** Hard bound on stored bytes (payloads plus per-record overhead, dead letters included). */
+  maxBytes: number;
+  /** Appends are refused (SPOOL_FULL) once stored bytes reach this fraction of maxBytes. Default 0.9. */
+  highWaterRatio?: number;
+  /** How long an accepted dedupKey makes later appends with the same key duplicates. Default 24 h. */
+  dedupWindowMs?: number;
+  logger?: SpoolLogger;
+  /** Wall clock in ms; injectable for tests (receivedAtMs, dedup window, ages). */
+  clock?: () => number;
+}
+
+export interface AppendItem {
+  payload: Buffer;
+  /** Destination (connection id) names; the record stays until each has acknowledged it. */
+  destinations: readonly string[];
+  /** Input name + source_request_id; a key accepted within the dedup window makes this a duplicate. */
+  dedupKey?: string;
+}
+
+export type AppendResult =
+  | { status: 'stored'; seq: bigint; batchId: bigint; receivedAtMs: number }
+  | { status: 'duplicate' };
+
+export interface SpoolRecord {
+  /** Position in the spool: increasing, never reused, a cursor for read(). */
+  seq: bigint;
+  /** Stable unique 64-bit id of the batch (time-based high bits + sequence), kept across restarts and replays. */
+  batchId: bigint;
+  receivedAtMs: number;
+  payload: Buffer;
+}
+
+export interface DeadLetterSummary {
+  id: number;
+  destination: string;
+  /** The spool seq the record had when it was dead-lettered. */
+  seq: bigint;
+  batchId: bigint;
+  receivedAtMs: number;
+  deadAtMs: number;
+  reason: string;
+  bytes: number;
+}
+
+export interface DeadLetter extends DeadLetterSummary {
+  payload: Buffer;
+}
+
+export type SpoolState = 'ok' | 'full' | 'unavailable';
+
+export interface SpoolStats {
+  state: SpoolState;
+  /** Records still held for at least one destination. */
+  records: number;
+  /** Stored bytes counted against maxBytes (records and dead letters). */
+  bytes: number;
+  maxBytes: number;
+  highWaterBytes: number;
+  /** Age of the oldest record still held, in ms; 0 when empty. */
+  oldestAgeMs: number;
+  /** Unacknowledged records per destination. */
+  backlog: Record<string, number>;
+  deadLetters: number;
+  deadLetterBytes: number;
+  /** Dead letters per destination. */
+  deadLettersByDestination: Record<string, number>;
+  /** Committed transactions, i.e. WAL fsyncs; appends/commits is the group-commit factor. */
+  commits: number;
+  appendCalls: number;
+  /** Records that failed their checksum on read and were moved to the dead letters. */
+  corruptRecords: number;
+}
+
+export interface SpoolRecovery {
+  /** False when the previous process did not close the spool (crash, kill -9, power loss). */
+  cleanShutdown: boolean;
+  records: number;
+  bytes: number;
+  backlog: Record<string, number>;
+  deadLetters: number;
+  dedupKeys: number;
+  lastSeq: bigint;
+  /** Size of the write-ahead log found on open (committed work not yet checkpointed, plus any torn tail). */
+  walBytesFound: number;
+  /** Committed WAL frames replayed by SQLite. */
+  walFramesRecovered: number;
+  /** Frames of the current WAL generation after the last commit or failing their checksum: discarded. */
+  walFramesDiscarded: number;
+  /** Bytes at the WAL's end that do not form a whole frame (a write torn by the crash): discarded. */
+  tornBytesDiscarded: number;
+  openMs: number;
+}
+
+export interface Spool {
+  /** Stores the items all-or-nothing; concurrent calls share one fsync; resolves only once durable. */
+  append(items: readonly AppendItem[]): Promise<AppendResult[]>;
+  /** Unacknowledged records for the destination with seq > afterSeq, in seq order. */
+  read(destination: string, afterSeq: bigint | null, limit: number): Promise<SpoolRecord[]>;
+  /** The records with these seqs that are still stored (any destination), in seq order. */
+  get(seqs: readonly bigint[]): Promise<SpoolRecord[]>;
+  /** Durably marks the records handled for the destination; removes records no destination still needs. */
+  ack(destination: string, seqs: readonly bigint[]): Promise<void>;
+  /**
+   * Moves the record to the destination's dead letters (optionally as a payload derived from it) and counts
+   * it as handled for that destination. Returns the dead letter id, or null if the record was not pending there.
+   */
+  deadLetter(destination: string, seq: bigint, reason: string, payload?: Buffer): Promise<number | null>;
+  listDeadLetters(destination?: string, limit?: number, afterId?: number): Promise<DeadLetterSummary[]>;
+  showDeadLetter(id: number): Promise<DeadLetter | null>;
+  /** Re-enqueues the dead letter for its destination (same batchId, new seq) and removes it; null if unknown. */
+  replayDeadLetter(id: number): Promise<{ seq: bigint } | null>;
+  deleteDeadLetter(id: number): Promise<boolean>;
+  /** Acknowledges everything pending for a destination that no longer exists (removed from the config). */
+  dropDestination(destination: string): Promise<number>;
+  stats(): SpoolStats;
+  isAboveHighWater(): boolean;
+  readonly state: SpoolState;
+  readonly recovery: SpoolRecovery;
+  close(): Promise<void>;
+}

@@ -1,0 +1,120 @@
+// The spool's worker thread: owns the SQLite connection, so that synchronous commits and their fsyncs
+// run off the HTTP event loop. Writes received while a commit is running wait in `queue` and are committed
+// together on the next turn (group commit); every writer is answered only after its commit returned.
+import { parentPort, workerData } from 'node:worker_threads';
+import { SpoolStore, type WriteOp, type WriteOutcome } from './store.ts';
+import { toSpoolError } from './sqlite-errors.ts';
+import type { Request, Response, SerializedError, WorkerOptions, WorkerSnapshot } from './protocol.ts';
+import type { ForwarderError } from '../errors.ts';
+
+const port = parentPort!;
+const NO_REPLY = -1;
+
+function serialize(error: ForwarderError): SerializedError {
+  return { code: error.code, params: error.params };
+}
+
+function send(message: Response, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+let store: SpoolStore;
+try {
+  store = new SpoolStore(workerData as WorkerOptions);
+  send({ type: 'ready', recovery: store.recovery, snapshot: { ...store.snapshot(), writeError: null } });
+} catch (error) {
+  send({ type: 'openFailed', error: serialize(toSpoolError(error)) });
+  port.close();
+  throw error;
+}
+
+let queue: { id: number; write: WriteOp }[] = [];
+let scheduled = false;
+
+function flush(): void {
+  scheduled = false;
+  if (queue.length === 0) return;
+  const group = queue;
+  queue = [];
+  let outcomes: WriteOutcome[];
+  let writeError: SerializedError | null = null;
+  try {
+    outcomes = store.applyWrites(group.map((entry) => entry.write));
+  } catch (error) {
+    writeError = serialize(toSpoolError(error));
+    outcomes = group.map(() => ({ ok: false, error: toSpoolError(error) }));
+  }
+  // The snapshot goes first so that stats() already reflects a write when its caller's promise resolves.
+  send({ type: 'snapshot', snapshot: { ...store.snapshot(), writeError } });
+  group.forEach((entry, index) => {
+    if (entry.id === NO_REPLY) return;
+    const outcome = outcomes[index];
+    if (outcome.ok) send({ type: 'reply', id: entry.id, ok: true, value: outcome.value });
+    else send({ type: 'reply', id: entry.id, ok: false, error: serialize(outcome.error) });
+  });
+}
+
+function enqueue(id: number, write: WriteOp): void {
+  queue.push({ id, write });
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flush);
+  }
+}
+
+/** Records that fail their checksum are never served: they move to the dead letters instead. */
+function quarantine(corrupt: readonly bigint[]): void {
+  for (const seq of corrupt) {
+    send({ type: 'warn', obj: { seq: seq.toString() }, msg: 'spool record failed its checksum; moving it to the dead letters' });
+    enqueue(NO_REPLY, { op: 'quarantine', seq, now: Date.now() });
+  }
+}
+
+/** Payloads go to the main thread by transfer (each blob SQLite returns has its own ArrayBuffer). */
+function payloadBuffers(records: readonly { payload?: Uint8Array }[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const record of records) {
+    if (record.payload !== undefined && record.payload.buffer instanceof ArrayBuffer) buffers.add(record.payload.buffer);
+  }
+  return [...buffers];
+}
+
+function answer(id: number, compute: () => { value: unknown; transfer?: ArrayBuffer[] }): void {
+  try {
+    const { value, transfer } = compute();
+    send({ type: 'reply', id, ok: true, value }, transfer);
+  } catch (error) {
+    send({ type: 'reply', id, ok: false, error: serialize(toSpoolError(error)) });
+  }
+}
+
+port.on('message', (request: Request) => {
+  switch (request.kind) {
+    case 'write':
+      enqueue(request.id, request.write);
+      return;
+    case 'read':
+    case 'get':
+      answer(request.id, () => {
+        const { records, corrupt } =
+          request.kind === 'read' ? store.read(request.destination, request.afterSeq, request.limit) : store.get(request.seqs);
+        quarantine(corrupt);
+        return { value: records, transfer: payloadBuffers(records) };
+      });
+      return;
+    case 'listDeadLetters':
+      answer(request.id, () => ({ value: store.listDeadLetters(request.destination, request.limit, request.afterId) }));
+      return;
+    case 'showDeadLetter':
+      answer(request.id, () => {
+        const deadLetter = store.showDeadLetter(request.deadLetterId);
+        return { value: deadLetter, transfer: deadLetter === null ? [] : payloadBuffers([deadLetter]) };
+      });
+      return;
+    case 'close':
+      flush();
+      answer(request.id, () => ({ value: store.close() }));
+      port.close();
+      return;
+  }
+});
