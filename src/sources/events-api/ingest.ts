@@ -1,0 +1,142 @@
+// POST /v2/events and /v2/bulkevents: authenticate, read, parse, validate, store, answer.
+// The order matters: credentials are checked before the body is read (a request without
+// credentials is never stored), every batch of a request is validated before anything is
+// stored (a bulk request is accepted whole or rejected whole), and 202 goes out only after the
+// spool has fsync'd the batches.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ForwarderError, isForwarderError } from '../../errors.ts';
+import { parseJson, stringifyJsonToBuffer } from '../../format/lossless-json.ts';
+import type { JsonValue } from '../../format/json-value.ts';
+import type { AppendItem, Spool } from '../../spool/types.ts';
+import type { Logger } from '../../telemetry/logger.ts';
+import type { Metrics } from '../../telemetry/metrics.ts';
+import type { Authenticator } from './auth.ts';
+import { checkContentType, readBody } from './read-body.ts';
+import { sendAccepted, sendError } from './respond.ts';
+import { validateBatch } from './validate-batch.ts';
+
+export interface IngestLimits {
+  readonly maxRequestBytes: number;
+  readonly maxBatchBytes: number;
+  readonly maxBatchesPerBulk: number;
+}
+
+export interface IngestOptions {
+  readonly authenticator: Authenticator;
+  readonly spool: Pick<Spool, 'append'>;
+  /** The connections an input feeds: each stored batch is bound to all of them. */
+  readonly destinationsFor: (input: string) => readonly string[];
+  readonly limits: IngestLimits;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Seconds a client should wait after a 429. */
+  readonly retryAfterSeconds?: number;
+}
+
+export function createIngestHandler(options: IngestOptions) {
+  const { authenticator, spool, destinationsFor, limits, metrics } = options;
+  const retryAfter = String(options.retryAfterSeconds ?? 1);
+
+  const fail = (response: ServerResponse, route: string, started: number, error: unknown): void => {
+    const headers: Record<string, string> = {};
+    if (isForwarderError(error, 'SPOOL_FULL')) headers['retry-after'] = retryAfter;
+    // A body we stopped reading cannot be followed by another request on this connection.
+    if (isForwarderError(error) && (error.status === 413 || error.status === 401 || error.status === 403)) {
+      headers.connection = 'close';
+    }
+    const status = sendError(response, error, headers);
+    const reason = isForwarderError(error) ? error.code : 'INTERNAL';
+    metrics.requestsRejected.inc({ reason, status: String(status) });
+    metrics.requestDuration.observe({ route, status: String(status) }, (performance.now() - started) / 1000);
+    if (status >= 500) options.logger.error({ err: error }, 'ingest failed');
+  };
+
+  return async function ingest(request: IncomingMessage, response: ServerResponse, bulk: boolean): Promise<void> {
+    const started = performance.now();
+    const route = bulk ? '/v2/bulkevents' : '/v2/events';
+    try {
+      const input = authenticator.authenticate(request.headers.authorization);
+      checkContentType(request);
+      const body = await readBody(request, limits.maxRequestBytes);
+      const batches = toBatches(parseBody(body), bulk, limits.maxBatchesPerBulk);
+      const { items, eventCounts } = toAppendItems(batches, bulk, input, destinationsFor(input), limits.maxBatchBytes);
+      const results = items.length === 0 ? [] : await store(spool, items);
+      let stored = 0;
+      let events = 0;
+      for (let i = 0; i < results.length; i++) {
+        if (results[i].status === 'stored') {
+          stored++;
+          events += eventCounts[i];
+        }
+      }
+      sendAccepted(response);
+      metrics.batchesAccepted.inc({ input }, stored);
+      metrics.eventsAccepted.inc({ input }, events);
+      if (stored < results.length) metrics.batchesDeduplicated.inc({ input }, results.length - stored);
+      metrics.requestDuration.observe({ route, status: '202' }, (performance.now() - started) / 1000);
+    } catch (error) {
+      fail(response, route, started, error);
+    }
+  };
+}
+
+function parseBody(body: Buffer): JsonValue {
+  if (body.length === 0) throw new ForwarderError('BAD_JSON', { reason: 'the body is empty' });
+  return parseJson(body);
+}
+
+function toBatches(value: JsonValue, bulk: boolean, maxBatches: number): JsonValue[] {
+  if (!bulk) {
+    if (Array.isArray(value)) {
+      throw new ForwarderError('BAD_REQUEST', {
+        message: 'body: an array is not a batch; /v2/events takes one batch object (send arrays of batches to /v2/bulkevents)',
+      });
+    }
+    return [value];
+  }
+  if (!Array.isArray(value)) {
+    throw new ForwarderError('BAD_REQUEST', {
+      message: 'body: /v2/bulkevents takes a JSON array of batches (send a single batch object to /v2/events)',
+    });
+  }
+  if (value.length > maxBatches) throw new ForwarderError('TOO_MANY_BATCHES', { limit: maxBatches, count: value.length });
+  return value;
+}
+
+function toAppendItems(
+  batches: JsonValue[],
+  bulk: boolean,
+  input: string,
+  destinations: readonly string[],
+  maxBatchBytes: number,
+): { items: AppendItem[]; eventCounts: number[] } {
+  const items: AppendItem[] = [];
+  const eventCounts: number[] = [];
+  for (let i = 0; i < batches.length; i++) {
+    const pathPrefix = bulk ? `batches[${i}]` : '';
+    const result = validateBatch(batches[i], { pathPrefix });
+    if (!result.ok) throw new ForwarderError('BAD_REQUEST', { message: result.errors.map((e) => e.message).join('; ') });
+    const payload = stringifyJsonToBuffer(result.batch);
+    if (payload.length > maxBatchBytes) {
+      throw new ForwarderError('BATCH_TOO_LARGE', { path: bulk ? pathPrefix : 'the batch', size: payload.length, limit: maxBatchBytes });
+    }
+    const { events, source_request_id: sourceRequestId } = result.batch;
+    eventCounts.push(Array.isArray(events) ? events.length : 0);
+    items.push({
+      payload,
+      destinations,
+      dedupKey: typeof sourceRequestId === 'string' && sourceRequestId !== '' ? `${input}\u0000${sourceRequestId}` : undefined,
+    });
+  }
+  return { items, eventCounts };
+}
+
+async function store(spool: Pick<Spool, 'append'>, items: AppendItem[]) {
+  try {
+    return await spool.append(items);
+  } catch (error) {
+    if (isForwarderError(error)) throw error;
+    // Never a 202, and never a 500 that a client would not retry: the disk failed us.
+    throw new ForwarderError('SPOOL_UNAVAILABLE', { reason: 'the durable write failed' }, { cause: error });
+  }
+}
