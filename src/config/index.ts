@@ -1,0 +1,17 @@
+// The configuration module's public face: load a config, its types, defaults and secrets list.
+
+export { loadConfig, parseConfig, buildConfig, configPath, CONFIG_PATH_ENV, DEFAULT_CONFIG_PATH } from './load.ts';
+export type { LoadConfigOptions, BuildConfigOptions } from './load.ts';
+export {
+  configSchema,
+  defaultConnectionSettings,
+  defaultOutputSettings,
+  defaultServerConfig,
+  defaultSpoolConfig,
+  defaultLogLevel,
+} from './schema.ts';
+export { redactConfig, secretConfigPaths, secretSettingPaths, REDACTED } from './secrets.ts';
+export { ConfigInvalidError } from './problems.ts';
+export type { ConfigProblem } from './problems.ts';
+export { parseBootstrapServers } from './bootstrap-servers.ts';
+export type * from './types.ts';

@@ -1,0 +1,265 @@
+// Checks the schema cannot express: relations between settings (username and password, names
+// that connections refer to, certificate and key), bootstrap server syntax, Kafka topic names,
+// and whether PEM text really holds certificates and keys. Runs on the whole document even when
+// the schema found problems, so that one pass reports everything; each check therefore looks at
+// a value's type before using it.
+
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { parseBootstrapServers } from './bootstrap-servers.ts';
+import { closest } from './did-you-mean.ts';
+import type { ProblemList, SettingPath } from './problems.ts';
+import { formatPath } from './problems.ts';
+
+type Node = Record<string, unknown>;
+
+const isNode = (value: unknown): value is Node => typeof value === 'object' && value !== null && !Array.isArray(value);
+const nodes = (value: unknown): Node[] => (Array.isArray(value) ? value.map((item) => (isNode(item) ? item : {})) : []);
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+
+class Checker {
+  readonly problems: ProblemList;
+  readonly origins: ReadonlyMap<string, string>;
+
+  constructor(problems: ProblemList, origins: ReadonlyMap<string, string>) {
+    this.problems = problems;
+    this.origins = origins;
+  }
+
+  /** Adds a problem, saying where the value came from when it was not written in the file. */
+  add(path: SettingPath, problem: string, fix: string): void {
+    const origin = this.origins.get(formatPath(path));
+    this.problems.add(path, origin === undefined ? problem : `${problem} (value from ${origin})`, fix);
+  }
+
+  uniqueNames(list: Node[], section: string): Set<string> {
+    const names = new Set<string>();
+    list.forEach((item, index) => {
+      const name = text(item.name);
+      if (name === undefined) return;
+      if (names.has(name))
+        this.add(
+          [section, index, 'name'],
+          `"${name}" is already the name of another entry of ${section}`,
+          'give each a different name',
+        );
+      names.add(name);
+    });
+    return names;
+  }
+
+  certificates(pem: string, path: SettingPath, all: boolean): X509Certificate | undefined {
+    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+    if (blocks.length === 0) {
+      this.add(
+        path,
+        'does not look like a PEM certificate (no -----BEGIN CERTIFICATE----- block)',
+        'give the certificate in PEM form',
+      );
+      return undefined;
+    }
+    let first: X509Certificate | undefined;
+    (all ? blocks : blocks.slice(0, 1)).forEach((block, index) => {
+      try {
+        const certificate = new X509Certificate(block);
+        first ??= certificate;
+      } catch {
+        this.add(
+          path,
+          `certificate ${index + 1} of its PEM text cannot be read as an X.509 certificate`,
+          'check that the PEM block is complete and unmodified',
+        );
+      }
+    });
+    return first;
+  }
+
+  privateKey(pem: string, path: SettingPath): KeyObject | undefined {
+    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
+      this.add(
+        path,
+        'does not look like a PEM private key (no -----BEGIN … PRIVATE KEY----- block)',
+        'give the private key in PEM form',
+      );
+      return undefined;
+    }
+    if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem)) {
+      this.add(
+        path,
+        'is an encrypted private key',
+        'decrypt it (openssl pkey -in key.pem -out key-plain.pem) and protect the file by its permissions',
+      );
+      return undefined;
+    }
+    try {
+      return createPrivateKey(pem);
+    } catch {
+      // The crypto error is not passed on: it is safe today, but it is about a secret.
+      this.add(path, 'cannot be read as a private key', 'check that the PEM block is complete and unmodified');
+      return undefined;
+    }
+  }
+
+  /** A certificate and its key: both or neither, each readable, and belonging together. */
+  certificateAndKey(node: Node, base: SettingPath, certKey: string, keyKey: string): void {
+    const certPem = text(node[certKey]);
+    const keyPem = text(node[keyKey]);
+    if (certPem !== undefined && keyPem === undefined) {
+      this.add(
+        [...base, keyKey],
+        `is missing, but ${certKey} is set`,
+        `set ${keyKey} (or ${keyKey.replace('_pem', '_file')}) to the certificate's private key`,
+      );
+    }
+    if (keyPem !== undefined && certPem === undefined) {
+      this.add(
+        [...base, certKey],
+        `is missing, but ${keyKey} is set`,
+        `set ${certKey} (or ${certKey.replace('_pem', '_file')}) to the key's certificate`,
+      );
+    }
+    const certificate = certPem === undefined ? undefined : this.certificates(certPem, [...base, certKey], false);
+    const key = keyPem === undefined ? undefined : this.privateKey(keyPem, [...base, keyKey]);
+    if (certificate !== undefined && key !== undefined && !certificate.checkPrivateKey(key)) {
+      this.add(
+        [...base, keyKey],
+        `is not the private key of ${certKey}`,
+        'give the key the certificate was issued for',
+      );
+    }
+  }
+
+  output(output: Node, index: number): void {
+    const base = ['outputs', index];
+    const servers = output.bootstrap_servers;
+    if (
+      typeof servers === 'string' ||
+      (Array.isArray(servers) && servers.every((entry) => typeof entry === 'string'))
+    ) {
+      for (const problem of parseBootstrapServers(servers).problems) {
+        const path =
+          problem.index === undefined ? [...base, 'bootstrap_servers'] : [...base, 'bootstrap_servers', problem.index];
+        this.add(path, problem.problem, problem.fix);
+      }
+    }
+    const topic = text(output.topic);
+    if (topic !== undefined && (!/^[A-Za-z0-9._-]{1,249}$/.test(topic) || topic === '.' || topic === '..')) {
+      this.add(
+        [...base, 'topic'],
+        `"${topic}" is not a valid Kafka topic name`,
+        'use up to 249 letters, digits, ".", "_" and "-"',
+      );
+    }
+    const username = text(output.username);
+    const password = text(output.password);
+    if (password !== undefined && username === undefined) {
+      this.add(
+        [...base, 'password'],
+        'is set without a username',
+        'set username too (SASL), or remove password to authenticate by TLS alone',
+      );
+    }
+    if (username !== undefined && password === undefined) {
+      this.add(
+        [...base, 'username'],
+        'is set without a password',
+        'set password or password_file too, or remove username to authenticate by TLS alone',
+      );
+    }
+    const ca = text(output.ca_pem);
+    if (ca !== undefined) this.certificates(ca, [...base, 'ca_pem'], true);
+    this.certificateAndKey(output, base, 'client_cert_pem', 'client_key_pem');
+    const { retry_backoff_min_ms: min, retry_backoff_max_ms: max } = output;
+    if (typeof min === 'number' && typeof max === 'number' && min > max) {
+      this.add(
+        [...base, 'retry_backoff_min_ms'],
+        `is more than retry_backoff_max_ms (${max})`,
+        'make the first backoff no longer than the longest',
+      );
+    }
+  }
+
+  inputs(inputs: Node[]): void {
+    const keys = new Map<string, string>();
+    inputs.forEach((input, index) => {
+      nodes(input.credentials).forEach((credential, position) => {
+        const path = ['inputs', index, 'credentials', position];
+        if (credential.api_secret === undefined)
+          this.add([...path, 'api_secret'], 'is missing', 'set api_secret or api_secret_file');
+        const key = text(credential.api_key);
+        if (key === undefined) return;
+        const other = keys.get(key);
+        // The API key picks the input a request belongs to, so it must say one thing.
+        if (other !== undefined)
+          this.add([...path, 'api_key'], `is also used at ${other}`, 'give each credential its own API key');
+        else keys.set(key, formatPath([...path, 'api_key']));
+      });
+    });
+  }
+
+  connections(connections: Node[], inputs: Node[], inputNames: Set<string>, outputNames: Set<string>): void {
+    const fed = new Set<string>();
+    let everyInputResolves = true;
+    connections.forEach((connection, index) => {
+      for (const [field, names, section] of [
+        ['input', inputNames, 'inputs'],
+        ['output', outputNames, 'outputs'],
+      ] as const) {
+        const name = text(connection[field]);
+        if (name === undefined) continue;
+        if (field === 'input') fed.add(name);
+        if (names.has(name)) continue;
+        if (field === 'input') everyInputResolves = false;
+        const suggestion = closest(name, names);
+        this.add(
+          ['connections', index, field],
+          `names ${field} "${name}", which is not in ${section}`,
+          suggestion !== undefined
+            ? `did you mean ${suggestion}?`
+            : `use the name of one of ${section}: ${[...names].join(', ') || `(${section} is empty)`}`,
+        );
+      }
+    });
+    // While a connection names a missing input, an "unused input" is likely the one it meant.
+    if (!everyInputResolves) return;
+    inputs.forEach((input, index) => {
+      const name = text(input.name);
+      if (name !== undefined && !fed.has(name)) {
+        this.add(
+          ['inputs', index],
+          `input "${name}" feeds no connection, so batches posted to it would be accepted and never forwarded`,
+          'add a connection from it, or remove it',
+        );
+      }
+    });
+  }
+
+  server(server: unknown): void {
+    if (!isNode(server)) return;
+    if (isNode(server.tls)) this.certificateAndKey(server.tls, ['server', 'tls'], 'cert_pem', 'key_pem');
+    const { max_batch_bytes: batch, max_request_bytes: request } = server;
+    if (typeof batch === 'number' && typeof request === 'number' && batch > request) {
+      this.add(
+        ['server', 'max_batch_bytes'],
+        `is more than max_request_bytes (${request})`,
+        'a batch arrives in one request: keep it at most max_request_bytes',
+      );
+    }
+  }
+}
+
+/** Adds every cross-setting problem of `document` (snake_case, defaults applied, files read). */
+export function checkSemantics(document: unknown, problems: ProblemList, origins: ReadonlyMap<string, string>): void {
+  if (!isNode(document)) return;
+  const checker = new Checker(problems, origins);
+  const inputs = nodes(document.inputs);
+  const outputs = nodes(document.outputs);
+  const connections = nodes(document.connections);
+  checker.server(document.server);
+  const inputNames = checker.uniqueNames(inputs, 'inputs');
+  checker.inputs(inputs);
+  const outputNames = checker.uniqueNames(outputs, 'outputs');
+  outputs.forEach((output, index) => checker.output(output, index));
+  checker.uniqueNames(connections, 'connections');
+  checker.connections(connections, inputs, inputNames, outputNames);
+}
