@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { JsonObject } from '../../src/format/json-value.ts';
+import { mergeSessionWindow, mergeWindow } from '../../src/pipeline/merge-window.ts';
+import { buildOutgoingBatch } from '../../src/pipeline/outgoing-batch.ts';
+import { settings } from './fixtures.ts';
+
+function event(name: string, session?: string): JsonObject {
+  const data: JsonObject = { event_name: name, custom_event_type: 'other' };
+  if (session !== undefined) data.session_uuid = session;
+  return { event_type: 'custom_event', data };
+}
+
+void describe('mergeWindow (Send as Batch)', () => {
+  void test('batch-level fields come from the newest batch; events are concatenated in arrival order', () => {
+    const older: JsonObject = {
+      batch_id: 1,
+      mpid: 7,
+      user_attributes: { plan: 'free' },
+      device_info: { platform: 'iOS' },
+      events: [event('a'), event('b')],
+    };
+    const newer: JsonObject = { batch_id: 2, mpid: 7, user_attributes: { plan: 'pro' }, events: [event('c')] };
+    const merged = mergeWindow([older, newer]);
+    assert.equal(merged?.batch_id, 2);
+    assert.deepEqual(merged?.user_attributes, { plan: 'pro' });
+    assert.deepEqual(merged?.device_info, { platform: 'iOS' }, 'a field only an older batch has is kept');
+    assert.deepEqual(
+      (merged?.events as JsonObject[]).map((e) => (e.data as JsonObject).event_name),
+      ['a', 'b', 'c'],
+    );
+    assert.deepEqual(older.events, [event('a'), event('b')], 'inputs are not modified');
+  });
+
+  void test('one batch is itself; no batches give null', () => {
+    const only: JsonObject = { batch_id: 1, events: [] };
+    assert.equal(mergeWindow([only]), only);
+    assert.equal(mergeWindow([]), null);
+  });
+
+  void test('events keep the message ids their own batches gave them', () => {
+    const inbound = (name: string): JsonObject => ({ mpid: 1, events: [event(name)] });
+    const first = buildOutgoingBatch(inbound('a'), { batchId: 10n, receivedAtMs: 1 }, settings()).batch!;
+    const second = buildOutgoingBatch(inbound('b'), { batchId: 11n, receivedAtMs: 2 }, settings()).batch!;
+    const merged = mergeWindow([first, second])!;
+    assert.deepEqual(
+      (merged.events as JsonObject[]).map((e) => e.message_id),
+      [(first.events as JsonObject[])[0].message_id, (second.events as JsonObject[])[0].message_id],
+    );
+    assert.equal(merged.timestamp_unixtime_ms, 2);
+  });
+});
+
+void describe('mergeSessionWindow (Wait for Complete Batch)', () => {
+  void test('one outgoing batch per session, in order of first appearance', () => {
+    const b1: JsonObject = { batch_id: 1, mpid: 5, events: [event('s1-a', 'S1'), event('s1-b', 'S1')] };
+    const b2: JsonObject = {
+      batch_id: 2,
+      mpid: 5,
+      events: [event('s1-c', 'S1'), { event_type: 'session_end', data: { session_uuid: 'S1' } }, event('s2-a', 'S2')],
+    };
+    const sessions = mergeSessionWindow([b1, b2]);
+    assert.equal(sessions.length, 2);
+    assert.deepEqual(
+      (sessions[0].events as JsonObject[]).map((e) => [e.event_type, (e.data as JsonObject).event_name]),
+      [
+        ['custom_event', 's1-a'],
+        ['custom_event', 's1-b'],
+        ['custom_event', 's1-c'],
+        ['session_end', undefined],
+      ],
+    );
+    assert.deepEqual(
+      (sessions[1].events as JsonObject[]).map((e) => (e.data as JsonObject).event_name),
+      ['s2-a'],
+    );
+    assert.equal(sessions[0].mpid, 5);
+    assert.equal(sessions[1].mpid, 5);
+  });
+
+  void test('each session batch takes the batch_id of the newest batch that contributed to it', () => {
+    const b1: JsonObject = { batch_id: 1, events: [event('x', 'S1')] };
+    const b2: JsonObject = { batch_id: 2, events: [event('y', 'S2')] };
+    const b3: JsonObject = { batch_id: 3, events: [event('z', 'S2')] };
+    assert.deepEqual(
+      mergeSessionWindow([b1, b2, b3]).map((s) => s.batch_id),
+      [1, 3],
+    );
+  });
+
+  void test('session_id identifies a session when session_uuid is absent', () => {
+    const withId = (id: bigint): JsonObject => ({ event_type: 'screen_view', data: { session_id: id } });
+    const sessions = mergeSessionWindow([{ batch_id: 1, events: [withId(-1n), withId(2n ** 62n), withId(-1n)] }]);
+    assert.deepEqual(
+      sessions.map((s) => (s.events as JsonObject[]).length),
+      [2, 1],
+    );
+  });
+
+  void test('events without session info join the session of the event before them (or the first one)', () => {
+    const sessions = mergeSessionWindow([
+      { batch_id: 1, events: [event('lead'), event('a', 'S1'), event('b'), event('c', 'S2'), event('d')] },
+    ]);
+    assert.deepEqual(
+      sessions.map((s) => (s.events as JsonObject[]).map((e) => (e.data as JsonObject).event_name)),
+      [
+        ['lead', 'a', 'b'],
+        ['c', 'd'],
+      ],
+    );
+  });
+
+  void test('a single session, or none, gives one batch; no batches give none', () => {
+    const batch: JsonObject = { batch_id: 1, events: [event('a')] };
+    assert.deepEqual(mergeSessionWindow([batch]), [batch]);
+    assert.deepEqual(mergeSessionWindow([{ batch_id: 1, events: [] }]), [{ batch_id: 1, events: [] }]);
+    assert.deepEqual(mergeSessionWindow([]), []);
+  });
+});
