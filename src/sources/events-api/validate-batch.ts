@@ -143,7 +143,7 @@ function describe(value: unknown): string {
   }
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
-  return String(value);
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : typeof value;
 }
 
 const TYPE_NAMES: Record<string, string> = {
