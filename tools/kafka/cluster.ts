@@ -10,7 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ForwarderError } from '../../src/errors.ts';
-import { connectPlaintextForTests, createAdmin, type KafkaAdmin } from '../../src/sinks/kafka/kafka-client.ts';
+import {
+  connectPlaintextForTests,
+  createAdmin,
+  createProducer,
+  type KafkaAdmin,
+} from '../../src/sinks/kafka/kafka-client.ts';
 import {
   LISTENERS,
   renderNodeConfig,
@@ -237,6 +242,27 @@ export class KafkaCluster {
         throw this.notReady(missing, 'it never registered with the controller');
       }
       await sleep(250);
+    }
+  }
+
+  /**
+   * Gets an idempotent producer id once, with retries: right after start the broker answers
+   * COORDINATOR_LOAD_IN_PROGRESS until it has a block of producer ids from the controller, and
+   * tests should not each have to ride that out.
+   */
+  async warmUp(timeoutMs = 30_000): Promise<void> {
+    const producer = createProducer(
+      connectPlaintextForTests(this.bootstrapServers('PLAINTEXT', this.runningBrokerIds())),
+      {
+        clientId: 'test-cluster-warm-up',
+        retries: Math.ceil(timeoutMs / 250),
+        retryDelayMs: 250,
+      },
+    );
+    try {
+      await producer.initIdempotentProducer({});
+    } finally {
+      await producer.close(true).catch(() => {});
     }
   }
 
@@ -498,6 +524,7 @@ export async function startKafkaCluster(options: StartKafkaClusterOptions): Prom
   try {
     for (const broker of brokers) await spawnBroker(broker, descriptor.ownerPid);
     await cluster.waitUntilReady(options.readyTimeoutMs ?? 120_000, ids);
+    await cluster.warmUp();
   } catch (error) {
     await cluster.stop().catch(() => {});
     throw error;

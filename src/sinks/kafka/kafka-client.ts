@@ -10,6 +10,8 @@ import {
   Consumer,
   ProduceAcks,
   Producer,
+  ProtocolError,
+  UserError,
   stringDeserializers,
   stringSerializer,
   type SASLMechanismValue,
@@ -102,6 +104,35 @@ export type KafkaProducer = Producer<string, RecordValue, string, string>;
 export type KafkaConsumer = Consumer<string, string, string, string>;
 export type KafkaAdmin = Admin;
 
+// Some failures reach the client only as a socket error on an established connection, while the
+// request that was waiting sees just "Connection closed": with TLS 1.3 the broker rejects a
+// missing or untrusted client certificate after the handshake. Remember the latest such socket
+// error per client so classification can use it (see lastConnectionError).
+const connectionErrors = new WeakMap<object, { error: Error; at: number }>();
+
+interface ConnectionEventSource {
+  on(event: 'client:broker:connect', listener: (payload: { connection: ErrorEmitter }) => void): unknown;
+}
+interface ErrorEmitter {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+function trackConnectionErrors<T extends object>(client: T): T {
+  (client as unknown as ConnectionEventSource).on('client:broker:connect', ({ connection }) => {
+    connection.on('error', (error) => connectionErrors.set(client, { error, at: Date.now() }));
+  });
+  return client;
+}
+
+/**
+ * The socket-level error this client's connections saw most recently (within maxAgeMs), to pass
+ * to classifyKafkaError alongside an error that only says the connection closed.
+ */
+export function lastConnectionError(client: object, maxAgeMs = 30_000): Error | undefined {
+  const entry = connectionErrors.get(client);
+  return entry !== undefined && Date.now() - entry.at <= maxAgeMs ? entry.error : undefined;
+}
+
 function valueSerializer(value?: RecordValue): Buffer | undefined {
   if (value === undefined) return undefined;
   return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
@@ -113,7 +144,7 @@ function valueSerializer(value?: RecordValue): Buffer | undefined {
  * partition as it would from a Java producer.
  */
 export function createProducer(connection: KafkaConnection, tuning: ClientTuning = {}): KafkaProducer {
-  return new Producer<string, RecordValue, string, string>({
+  const producer = new Producer<string, RecordValue, string, string>({
     ...baseOptions(connection, tuning, 'kafka-forwarder'),
     idempotent: true,
     acks: ProduceAcks.ALL,
@@ -126,6 +157,7 @@ export function createProducer(connection: KafkaConnection, tuning: ClientTuning
       headerValue: stringSerializer,
     },
   });
+  return trackConnectionErrors(producer);
 }
 
 export interface ConsumerTuning extends ClientTuning {
@@ -136,17 +168,43 @@ export interface ConsumerTuning extends ClientTuning {
 
 /** A consumer with string keys, values and headers (the forwarder writes JSON text). */
 export function createConsumer(connection: KafkaConnection, tuning: ConsumerTuning): KafkaConsumer {
-  return new Consumer<string, string, string, string>({
+  const consumer = new Consumer<string, string, string, string>({
     ...baseOptions(connection, tuning, 'kafka-forwarder-consumer'),
     groupId: tuning.groupId,
     deserializers: stringDeserializers,
     ...(tuning.sessionTimeoutMs !== undefined && { sessionTimeout: tuning.sessionTimeoutMs }),
     ...(tuning.heartbeatIntervalMs !== undefined && { heartbeatInterval: tuning.heartbeatIntervalMs }),
   });
+  return trackConnectionErrors(consumer);
 }
 
 export function createAdmin(connection: KafkaConnection, tuning: ClientTuning = {}): KafkaAdmin {
-  return new Admin(baseOptions(connection, tuning, 'kafka-forwarder-admin'));
+  return trackConnectionErrors(new Admin(baseOptions(connection, tuning, 'kafka-forwarder-admin')));
+}
+
+const UNKNOWN_TOPIC_MESSAGE = /^Unknown topic (.*)\.$/;
+
+/**
+ * Puts back what the library drops: when metadata answers UNKNOWN_TOPIC_OR_PARTITION and topic
+ * auto-creation is off, it throws a bare UserError("Unknown topic <name>.") without the protocol
+ * code. This turns that one error back into the ProtocolError it came from (the original as
+ * cause), so classification can stay on codes. Anything else is returned unchanged.
+ */
+export function normalizeKafkaError(error: unknown): unknown {
+  if (error instanceof AggregateError) {
+    const errors = error.errors.map(normalizeKafkaError);
+    if (errors.some((inner, index) => inner !== error.errors[index])) {
+      return Object.assign(new AggregateError(errors, error.message, { cause: error.cause }), {
+        code: (error as { code?: unknown }).code,
+      });
+    }
+    return error;
+  }
+  if (error instanceof UserError && error.cause === undefined) {
+    const match = UNKNOWN_TOPIC_MESSAGE.exec(error.message);
+    if (match !== null) return new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', null, { topic: match[1], cause: error });
+  }
+  return error;
 }
 
 // What other modules need from the library, so that none of them imports it directly.
@@ -159,6 +217,9 @@ export {
   ProtocolError,
   ResponseError,
   TimeoutError,
+  UnsupportedApiError,
+  UnsupportedCompressionError,
+  UnsupportedError,
   UserError,
   protocolErrors,
   protocolErrorsCodesById,
