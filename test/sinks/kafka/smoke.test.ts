@@ -46,10 +46,10 @@ async function failureOf(settings: KafkaSecuritySettings, topic: string): Promis
   assert.fail('the send succeeded although the settings are wrong');
 }
 
-describe('produce and consume back over each security mode', () => {
+void describe('produce and consume back over each security mode', () => {
   const variants: TestSecurity[] = ['SSL', 'MTLS', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
   for (const variant of variants) {
-    test(`${variant}: a record produced is consumed back unchanged`, async () => {
+    void test(`${variant}: a record produced is consumed back unchanged`, async () => {
       const topic = uniqueTopicName(`smoke-${variant.toLowerCase()}`);
       await cluster.createTopic(topic, { partitions: 2 });
       const connection = kafkaConnection(securitySettings(cluster, variant));
@@ -71,14 +71,14 @@ describe('produce and consume back over each security mode', () => {
   }
 });
 
-describe('misconfigured connections fail with a classified configuration error', () => {
+void describe('misconfigured connections fail with a classified configuration error', () => {
   let topic: string;
   before(async () => {
     topic = uniqueTopicName('smoke-failures');
     await cluster.createTopic(topic);
   });
 
-  test('wrong SCRAM password', async () => {
+  void test('wrong SCRAM password', async () => {
     const settings = { ...securitySettings(cluster, 'SCRAM-SHA-256'), password: 'not-the-password' };
     const failure = await failureOf(settings, topic);
     assert.equal(failure.kind, 'configuration');
@@ -86,21 +86,21 @@ describe('misconfigured connections fail with a classified configuration error',
     assert.match(failure.fix, /username\/password and mechanism/);
   });
 
-  test('wrong PLAIN password', async () => {
+  void test('wrong PLAIN password', async () => {
     const settings = { ...securitySettings(cluster, 'PLAIN'), password: 'not-the-password' };
     const failure = await failureOf(settings, topic);
     assert.equal(failure.kind, 'configuration');
     assert.equal(failure.code, 'SASL_AUTHENTICATION_FAILED');
   });
 
-  test('unknown user', async () => {
+  void test('unknown user', async () => {
     const settings = { ...securitySettings(cluster, 'SCRAM-SHA-512'), username: 'nobody' };
     const failure = await failureOf(settings, topic);
     assert.equal(failure.kind, 'configuration');
     assert.equal(failure.code, 'SASL_AUTHENTICATION_FAILED');
   });
 
-  test('broker certificate signed by a CA the client does not trust', async () => {
+  void test('broker certificate signed by a CA the client does not trust', async () => {
     const settings = { ...securitySettings(cluster, 'SSL'), caPem: readFileSync(cluster.untrustedCaPemPath, 'utf8') };
     const failure = await failureOf(settings, topic);
     assert.equal(failure.kind, 'configuration');
@@ -108,7 +108,7 @@ describe('misconfigured connections fail with a classified configuration error',
     assert.match(failure.fix, /ca_file/);
   });
 
-  test('host name not covered by the broker certificate', async () => {
+  void test('host name not covered by the broker certificate', async () => {
     const settings = { ...securitySettings(cluster, 'SSL'), bootstrapServers: cluster.bootstrapServers('WRONGHOST') };
     const failure = await failureOf(settings, topic);
     assert.equal(failure.kind, 'configuration');
@@ -116,14 +116,14 @@ describe('misconfigured connections fail with a classified configuration error',
     assert.equal(failure.matched, 'node:ERR_TLS_CERT_ALTNAME_INVALID');
   });
 
-  test('mTLS listener without a client certificate', async () => {
+  void test('mTLS listener without a client certificate', async () => {
     const { clientCertPem: _cert, clientKeyPem: _key, ...settings } = securitySettings(cluster, 'MTLS');
     const failure = await failureOf(settings, topic);
     assert.equal(failure.kind, 'configuration');
     assert.equal(failure.code, 'TLS_CLIENT_CERTIFICATE_REJECTED');
   });
 
-  test('topic that does not exist', async () => {
+  void test('topic that does not exist', async () => {
     const failure = await failureOf(securitySettings(cluster, 'SSL'), uniqueTopicName('missing'));
     assert.equal(failure.kind, 'configuration');
     assert.equal(failure.code, 'UNKNOWN_TOPIC');
