@@ -38,7 +38,9 @@ interface Store {
 function openSqlite(file: string): DatabaseSync {
   const db = new DatabaseSync(file);
   db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;');
-  db.exec('CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, payload BLOB NOT NULL)');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, payload BLOB NOT NULL)',
+  );
   return db;
 }
 

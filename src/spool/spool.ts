@@ -32,7 +32,12 @@ function toBuffer(bytes: Uint8Array): Buffer {
 }
 
 function toRecord(record: StoredRecord): SpoolRecord {
-  return { seq: record.seq, batchId: record.batchId, receivedAtMs: record.receivedAtMs, payload: toBuffer(record.payload) };
+  return {
+    seq: record.seq,
+    batchId: record.batchId,
+    receivedAtMs: record.receivedAtMs,
+    payload: toBuffer(record.payload),
+  };
 }
 
 interface Call {
@@ -97,7 +102,8 @@ class WorkerSpool implements Spool {
       });
       this.worker.on('error', (error) => this.fail(error));
       this.worker.on('exit', (code) => {
-        if (!ready) reject(new ForwarderError('SPOOL_UNAVAILABLE', { reason: `the spool worker exited with code ${code}` }));
+        if (!ready)
+          reject(new ForwarderError('SPOOL_UNAVAILABLE', { reason: `the spool worker exited with code ${code}` }));
         if (!this.closed && !this.closing) this.fail(new Error(`the spool worker exited with code ${code}`));
       });
     });
@@ -135,7 +141,8 @@ class WorkerSpool implements Spool {
     if (items.length === 0) return [];
     const transfer: ArrayBuffer[] = [];
     const inputs: AppendInput[] = items.map((item) => {
-      if (item.destinations.length === 0) throw new TypeError('spool.append: every item needs at least one destination');
+      if (item.destinations.length === 0)
+        throw new TypeError('spool.append: every item needs at least one destination');
       // Copy exactly the payload's bytes: posting a Buffer that views a larger body (or Node's buffer pool)
       // would clone the whole underlying ArrayBuffer. The copy is then transferred, not cloned again.
       const payload = new Uint8Array(item.payload);
@@ -167,7 +174,11 @@ class WorkerSpool implements Spool {
     return (await this.write(op, copy === undefined ? [] : [copy.buffer])) as number | null;
   }
 
-  async listDeadLetters(destination?: string, limit = DEFAULT_DEAD_LETTER_PAGE, afterId = 0): Promise<DeadLetterSummary[]> {
+  async listDeadLetters(
+    destination?: string,
+    limit = DEFAULT_DEAD_LETTER_PAGE,
+    afterId = 0,
+  ): Promise<DeadLetterSummary[]> {
     return (await this.call({ id: 0, kind: 'listDeadLetters', destination, limit, afterId })) as DeadLetterRow[];
   }
 

@@ -31,7 +31,11 @@ export function toSpoolError(error: unknown): ForwarderError {
         return new ForwarderError('SPOOL_IO', { reason }, { cause: error });
       case SQLITE_BUSY:
       case SQLITE_LOCKED:
-        return new ForwarderError('SPOOL_UNAVAILABLE', { reason: `the spool is in use by another process (${reason})` }, { cause: error });
+        return new ForwarderError(
+          'SPOOL_UNAVAILABLE',
+          { reason: `the spool is in use by another process (${reason})` },
+          { cause: error },
+        );
       case SQLITE_NOMEM:
       case SQLITE_READONLY:
       case SQLITE_CORRUPT:

@@ -48,7 +48,8 @@ export interface AppendInput {
   dedupKey?: string;
 }
 
-export type AppendOutcome = { status: 'stored'; seq: bigint; batchId: bigint; receivedAtMs: number } | { status: 'duplicate' };
+export type AppendOutcome =
+  { status: 'stored'; seq: bigint; batchId: bigint; receivedAtMs: number } | { status: 'duplicate' };
 
 export interface DeadLetterRow {
   id: number;
@@ -101,7 +102,11 @@ interface Counters {
 }
 
 function cloneCounters(counters: Counters): Counters {
-  return { ...counters, backlog: new Map(counters.backlog), deadLettersByDestination: new Map(counters.deadLettersByDestination) };
+  return {
+    ...counters,
+    backlog: new Map(counters.backlog),
+    deadLettersByDestination: new Map(counters.deadLettersByDestination),
+  };
 }
 
 function bump(map: Map<string, number>, key: string, delta: number): void {
@@ -111,7 +116,9 @@ function bump(map: Map<string, number>, key: string, delta: number): void {
 }
 
 function recordBytes(item: AppendInput, destinations: number): number {
-  return item.payload.length + RECORD_OVERHEAD_BYTES + PENDING_OVERHEAD_BYTES * destinations + (item.dedupKey?.length ?? 0);
+  return (
+    item.payload.length + RECORD_OVERHEAD_BYTES + PENDING_OVERHEAD_BYTES * destinations + (item.dedupKey?.length ?? 0)
+  );
 }
 
 const SCHEMA = `
@@ -211,7 +218,8 @@ export class SpoolStore {
         try {
           outcomes.push({ ok: true, value: this.applyWrite(op) });
         } catch (error) {
-          if (!(error instanceof ForwarderError) || error.code === 'SPOOL_IO' || error.code === 'SPOOL_UNAVAILABLE') throw error;
+          if (!(error instanceof ForwarderError) || error.code === 'SPOOL_IO' || error.code === 'SPOOL_UNAVAILABLE')
+            throw error;
           outcomes.push({ ok: false, error });
         }
       }
@@ -312,7 +320,7 @@ export class SpoolStore {
 
   /** Removes one destination's claim on a record, and the record itself once no destination needs it. */
   private releasePending(destination: string, seq: bigint): boolean {
-    if (this.statements.deletePending.run(destination, seq).changes === 0) return false;
+    if (Number(this.statements.deletePending.run(destination, seq).changes) === 0) return false;
     bump(this.counters.backlog, destination, -1);
     if (this.statements.anyPending.get(seq) === undefined) {
       const removed = this.statements.deleteRecord.get(seq) as { bytes: number } | undefined;
@@ -324,7 +332,13 @@ export class SpoolStore {
     return true;
   }
 
-  private deadLetter(destination: string, seq: bigint, reason: string, payload: Uint8Array | undefined, now: number): number | null {
+  private deadLetter(
+    destination: string,
+    seq: bigint,
+    reason: string,
+    payload: Uint8Array | undefined,
+    now: number,
+  ): number | null {
     if (this.statements.hasPending.get(destination, seq) === undefined) return null;
     const record = this.statements.getRecord.get(seq) as RecordRow | undefined;
     if (record === undefined) return null;
@@ -386,7 +400,9 @@ export class SpoolStore {
 
   /** A record that failed its checksum is moved to the dead letters of every destination still waiting for it. */
   private quarantine(seq: bigint, now: number): number {
-    const destinations = (this.statements.pendingDestinations.all(seq) as { destination: string }[]).map((row) => row.destination);
+    const destinations = (this.statements.pendingDestinations.all(seq) as { destination: string }[]).map(
+      (row) => row.destination,
+    );
     for (const destination of destinations) {
       this.deadLetter(destination, seq, 'the stored record failed its checksum (disk corruption)', undefined, now);
     }
@@ -420,7 +436,13 @@ export class SpoolStore {
     const corrupt: bigint[] = [];
     for (const row of rows) {
       if (crc32(row.payload) !== Number(row.crc)) corrupt.push(row.seq);
-      else records.push({ seq: row.seq, batchId: row.batch_id, receivedAtMs: Number(row.received_at), payload: row.payload });
+      else
+        records.push({
+          seq: row.seq,
+          batchId: row.batch_id,
+          receivedAtMs: Number(row.received_at),
+          payload: row.payload,
+        });
     }
     return { records, corrupt };
   }
@@ -481,10 +503,18 @@ export class SpoolStore {
   }
 
   private loadCounters(): Counters {
-    const records = this.db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM records').get() as Totals;
-    const dead = this.db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM dead_letters').get() as Totals;
-    const backlog = this.db.prepare('SELECT destination, count(*) AS n FROM pending GROUP BY destination').all() as Grouped[];
-    const deadBy = this.db.prepare('SELECT destination, count(*) AS n FROM dead_letters GROUP BY destination').all() as Grouped[];
+    const records = this.db
+      .prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM records')
+      .get() as Totals;
+    const dead = this.db
+      .prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM dead_letters')
+      .get() as Totals;
+    const backlog = this.db
+      .prepare('SELECT destination, count(*) AS n FROM pending GROUP BY destination')
+      .all() as Grouped[];
+    const deadBy = this.db
+      .prepare('SELECT destination, count(*) AS n FROM dead_letters GROUP BY destination')
+      .all() as Grouped[];
     return {
       records: Number(records.n),
       recordBytes: Number(records.bytes),
@@ -555,8 +585,12 @@ function prepareStatements(db: DatabaseSync) {
   const deadLetterSummary = 'id, destination, seq, batch_id, received_at, dead_at, reason, crc, bytes';
   return {
     metaGet: prepare('SELECT value FROM meta WHERE key = ?'),
-    metaPut: prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
-    insertRecord: prepare('INSERT INTO records (seq, batch_id, received_at, crc, bytes, payload) VALUES (?, ?, ?, ?, ?, ?)'),
+    metaPut: prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
+    insertRecord: prepare(
+      'INSERT INTO records (seq, batch_id, received_at, crc, bytes, payload) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
     insertPending: prepare('INSERT OR IGNORE INTO pending (destination, seq) VALUES (?, ?)'),
     deletePending: prepare('DELETE FROM pending WHERE destination = ? AND seq = ?'),
     hasPending: prepare('SELECT 1 FROM pending WHERE destination = ? AND seq = ?'),
@@ -570,7 +604,9 @@ function prepareStatements(db: DatabaseSync) {
     ),
     oldestRecord: prepare('SELECT received_at FROM records ORDER BY seq LIMIT 1'),
     dedupGet: db.prepare('SELECT accepted_at FROM dedup WHERE key = ?'),
-    dedupPut: prepare('INSERT INTO dedup (key, accepted_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET accepted_at = excluded.accepted_at'),
+    dedupPut: prepare(
+      'INSERT INTO dedup (key, accepted_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET accepted_at = excluded.accepted_at',
+    ),
     dedupPurge: prepare('DELETE FROM dedup WHERE accepted_at <= ?'),
     insertDeadLetter: prepare(
       'INSERT INTO dead_letters (destination, seq, batch_id, received_at, dead_at, reason, crc, bytes, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
@@ -578,6 +614,8 @@ function prepareStatements(db: DatabaseSync) {
     getDeadLetter: prepare(`SELECT ${deadLetterSummary}, payload FROM dead_letters WHERE id = ?`),
     deleteDeadLetter: prepare('DELETE FROM dead_letters WHERE id = ?'),
     listDeadLetters: prepare(`SELECT ${deadLetterSummary} FROM dead_letters WHERE id > ? ORDER BY id LIMIT ?`),
-    listDeadLettersFor: prepare(`SELECT ${deadLetterSummary} FROM dead_letters WHERE destination = ? AND id > ? ORDER BY id LIMIT ?`),
+    listDeadLettersFor: prepare(
+      `SELECT ${deadLetterSummary} FROM dead_letters WHERE destination = ? AND id > ? ORDER BY id LIMIT ?`,
+    ),
   };
 }

@@ -30,8 +30,7 @@ export interface AppendItem {
 }
 
 export type AppendResult =
-  | { status: 'stored'; seq: bigint; batchId: bigint; receivedAtMs: number }
-  | { status: 'duplicate' };
+  { status: 'stored'; seq: bigint; batchId: bigint; receivedAtMs: number } | { status: 'duplicate' };
 
 export interface SpoolRecord {
   /** Position in the spool: increasing, never reused, a cursor for read(). */

@@ -20,7 +20,13 @@ const MAX_SCANNED_BYTES = 256 * 1024 * 1024;
 
 const empty: WalScan = { walBytesFound: 0, walFramesRecovered: 0, walFramesDiscarded: 0, tornBytesDiscarded: 0 };
 
-function checksum(data: Buffer, start: number, end: number, bigEndian: boolean, seed: [number, number]): [number, number] {
+function checksum(
+  data: Buffer,
+  start: number,
+  end: number,
+  bigEndian: boolean,
+  seed: [number, number],
+): [number, number] {
   let [s0, s1] = seed;
   for (let i = start; i < end; i += 8) {
     const x0 = bigEndian ? data.readUInt32BE(i) : data.readUInt32LE(i);

@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SpoolStore, type WriteOp, type WriteOutcome } from './store.ts';
 import { toSpoolError } from './sqlite-errors.ts';
-import type { Request, Response, SerializedError, WorkerOptions, WorkerSnapshot } from './protocol.ts';
+import type { Request, Response, SerializedError, WorkerOptions } from './protocol.ts';
 import type { ForwarderError } from '../errors.ts';
 
 const port = parentPort!;
@@ -65,7 +65,11 @@ function enqueue(id: number, write: WriteOp): void {
 /** Records that fail their checksum are never served: they move to the dead letters instead. */
 function quarantine(corrupt: readonly bigint[]): void {
   for (const seq of corrupt) {
-    send({ type: 'warn', obj: { seq: seq.toString() }, msg: 'spool record failed its checksum; moving it to the dead letters' });
+    send({
+      type: 'warn',
+      obj: { seq: seq.toString() },
+      msg: 'spool record failed its checksum; moving it to the dead letters',
+    });
     enqueue(NO_REPLY, { op: 'quarantine', seq, now: Date.now() });
   }
 }
@@ -74,7 +78,8 @@ function quarantine(corrupt: readonly bigint[]): void {
 function payloadBuffers(records: readonly { payload?: Uint8Array }[]): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
   for (const record of records) {
-    if (record.payload !== undefined && record.payload.buffer instanceof ArrayBuffer) buffers.add(record.payload.buffer);
+    if (record.payload !== undefined && record.payload.buffer instanceof ArrayBuffer)
+      buffers.add(record.payload.buffer);
   }
   return [...buffers];
 }
@@ -97,7 +102,9 @@ port.on('message', (request: Request) => {
     case 'get':
       answer(request.id, () => {
         const { records, corrupt } =
-          request.kind === 'read' ? store.read(request.destination, request.afterSeq, request.limit) : store.get(request.seqs);
+          request.kind === 'read'
+            ? store.read(request.destination, request.afterSeq, request.limit)
+            : store.get(request.seqs);
         quarantine(corrupt);
         return { value: records, transfer: payloadBuffers(records) };
       });
