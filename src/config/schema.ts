@@ -64,10 +64,10 @@ const millis = (description: string, defaultValue: number, minimum = 1): Setting
   description,
 });
 
-const name = (what: string): SettingSchema => ({
+const name = (what: string, use = 'connections refer to it'): SettingSchema => ({
   type: 'string',
   minLength: 1,
-  description: `Name of this ${what}, unique among ${what}s; connections refer to it.`,
+  description: `Name of this ${what}, unique among ${what}s; ${use}.`,
 });
 
 const connectionSettingsSchema: SettingSchema = {
@@ -228,7 +228,7 @@ const outputSchema: SettingSchema = {
       minimum: 1024,
       default: 1048576,
       description:
-        "Largest record the output sends; keep it at or below the topic's `max.message.bytes`. A larger forwarded batch is split by events.",
+        "Largest record the output sends; keep it at or below the topic's `max.message.bytes` (and the brokers' `message.max.bytes`).",
     },
     client_id: {
       type: 'string',
@@ -401,7 +401,7 @@ export const configSchema: SettingSchema = {
         required: ['name', 'input', 'output'],
         description: 'Forwards batches from `input` to `output` with mParticle Connection Settings.',
         properties: {
-          name: name('connection'),
+          name: name('connection', 'logs and metrics use it'),
           input: {
             type: 'string',
             minLength: 1,

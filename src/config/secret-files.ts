@@ -37,8 +37,8 @@ function collect(value: unknown, schema: SettingSchema | undefined, path: Settin
 
 /**
  * Replaces each `*_file` key by its sibling setting holding the file's contents. Relative paths
- * are resolved against `baseDir` (the configuration file's directory). Secrets read from files
- * lose trailing line breaks, which editors and `echo` add. Problems go to `problems`; `origins`
+ * are resolved against `baseDir` (the configuration file's directory). Passwords and API secrets
+ * read from files lose trailing line breaks, which editors and `echo` add; PEM text is kept whole. Problems go to `problems`; `origins`
  * records where each value came from.
  */
 export async function resolveSecretFiles(
@@ -66,7 +66,7 @@ export async function resolveSecretFiles(
     if (node[targetKey] !== undefined) {
       problems.add([...path, fileKey], `is set together with ${targetKey}`, `keep one of ${fileKey} and ${targetKey}`);
     } else if (contents !== undefined) {
-      node[targetKey] = secret ? contents.replace(/[\r\n]+$/, '') : contents;
+      node[targetKey] = secret && !targetKey.endsWith('_pem') ? contents.replace(/[\r\n]+$/, '') : contents;
       origins.set(formatPath([...path, targetKey]), `file ${file}`);
     } else {
       const reason =

@@ -20,14 +20,18 @@ const text = (value: unknown): string | undefined => (typeof value === 'string' 
 class Checker {
   readonly problems: ProblemList;
   readonly origins: ReadonlyMap<string, string>;
+  /** Settings already reported by an earlier stage: a check of a known-bad value would only echo it. */
+  readonly reported: ReadonlySet<string>;
 
   constructor(problems: ProblemList, origins: ReadonlyMap<string, string>) {
     this.problems = problems;
     this.origins = origins;
+    this.reported = new Set(problems.items.map((item) => item.path));
   }
 
   /** Adds a problem, saying where the value came from when it was not written in the file. */
   add(path: SettingPath, problem: string, fix: string): void {
+    if (this.reported.has(formatPath(path))) return;
     const origin = this.origins.get(formatPath(path));
     this.problems.add(path, origin === undefined ? problem : `${problem} (value from ${origin})`, fix);
   }
