@@ -4,7 +4,7 @@
 // batch), so the heap never holds stale entries and stays exactly as large as the index.
 
 export interface HeapItem {
-  dueAtMs: number;
+  dueAt: number;
   /** Position in the heap, -1 when not in it. Maintained by DueHeap only. */
   heapIndex: number;
 }
@@ -44,7 +44,7 @@ export class DueHeap<T extends HeapItem> {
     this.#siftDown(last.heapIndex);
   }
 
-  /** Call after changing `item.dueAtMs`. */
+  /** Call after changing `item.dueAt`. */
   update(item: T): void {
     if (item.heapIndex < 0) return;
     this.#siftUp(item.heapIndex);
@@ -62,7 +62,7 @@ export class DueHeap<T extends HeapItem> {
     while (index > 0) {
       const parentIndex = (index - 1) >> 1;
       const parent = items[parentIndex];
-      if (parent.dueAtMs <= item.dueAtMs) break;
+      if (parent.dueAt <= item.dueAt) break;
       items[index] = parent;
       parent.heapIndex = index;
       index = parentIndex;
@@ -79,8 +79,8 @@ export class DueHeap<T extends HeapItem> {
       let smallest = index * 2 + 1;
       if (smallest >= length) break;
       const right = smallest + 1;
-      if (right < length && items[right].dueAtMs < items[smallest].dueAtMs) smallest = right;
-      if (items[smallest].dueAtMs >= item.dueAtMs) break;
+      if (right < length && items[right].dueAt < items[smallest].dueAt) smallest = right;
+      if (items[smallest].dueAt >= item.dueAt) break;
       items[index] = items[smallest];
       items[index].heapIndex = index;
       index = smallest;

@@ -11,7 +11,11 @@
 // Memory: the batches themselves wait on disk in the spool. This index holds only a little
 // metadata per open window (the spool seqs of its batches, a byte estimate, counts and times),
 // so 100,000 open windows holding 1,000,000 batches cost tens of megabytes, not gigabytes
-// (`npm run bench:pipeline` prints the figure).
+// (`node bench/pipeline.ts` prints the figure). To keep it small: seqs live in a shared pool
+// (seq-pool.ts) rather than an array per window; times are kept as offsets from the first
+// receipt time seen, which stay small integers (no boxed doubles) for 24 days; and each key
+// is copied into a flat string when its window opens, so the index never pins a larger string
+// (a request body) that the key was sliced or concatenated from.
 //
 // Determinism: what windows form depends only on the entries and their order, never on when
 // `due()` happens to be called, because `add()` itself closes a window that was already due at
@@ -22,6 +26,7 @@ import { batchMpid, int64ToString } from '../format/batch.ts';
 import type { JsonObject } from '../format/json-value.ts';
 import { isJsonObject } from '../format/json-value.ts';
 import { DueHeap } from './due-heap.ts';
+import { NO_SLOT, SeqPool } from './seq-pool.ts';
 
 export type WindowMode = 'device-window' | 'session';
 
@@ -80,22 +85,24 @@ export interface WindowerOptions {
 /** Room left under max.message.bytes for the Kafka record and batch framing, key and headers. */
 export const RECORD_OVERHEAD_BYTES = 1024;
 
+/** An open window. Times are offsets (ms) from the Windower's epoch. */
 interface OpenWindow {
   readonly key: string;
-  /** Seqs as numbers while they are safe integers (8 bytes each in a double array, no bigint boxes). */
-  readonly seqs: (number | bigint)[];
+  /** First and last slot of its seq chain in the pool. */
+  head: number;
+  tail: number;
+  batches: number;
   bytes: number;
   eventCount: number;
-  readonly openedAtMs: number;
-  lastReceivedAtMs: number;
-  dueAtMs: number;
+  readonly openedAt: number;
+  lastReceivedAt: number;
+  dueAt: number;
   heapIndex: number;
 }
 
-const MAX_SAFE_SEQ = BigInt(Number.MAX_SAFE_INTEGER);
-
-function compactSeq(seq: bigint): number | bigint {
-  return seq >= 0n && seq <= MAX_SAFE_SEQ ? Number(seq) : seq;
+/** A flat copy of a string: never a slice or concatenation that keeps a larger string alive. */
+function flatCopy(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
 }
 
 export class Windower {
@@ -105,6 +112,9 @@ export class Windower {
   readonly #byteBudget: number;
   readonly #open = new Map<string, OpenWindow>();
   readonly #heap = new DueHeap<OpenWindow>();
+  readonly #seqs = new SeqPool();
+  /** The origin of the stored time offsets: the first receipt time added since the last reset. */
+  #epochMs: number | undefined;
   #heldBatches = 0;
   #heldEvents = 0;
   #heldBytes = 0;
@@ -138,7 +148,8 @@ export class Windower {
 
   /** When the next window falls due (for the caller's timer), or undefined when none is open. */
   nextDueAtMs(): number | undefined {
-    return this.#heap.peek()?.dueAtMs;
+    const next = this.#heap.peek();
+    return next === undefined ? undefined : this.#toMs(next.dueAt);
   }
 
   /**
@@ -153,8 +164,10 @@ export class Windower {
       closed.push(singleBatchWindow(entry, 'no_device'));
       return closed;
     }
+    this.#epochMs ??= entry.receivedAtMs;
+    const receivedAt = entry.receivedAtMs - this.#epochMs;
     let window = this.#open.get(entry.windowKey);
-    if (window !== undefined && entry.receivedAtMs >= window.dueAtMs) {
+    if (window !== undefined && receivedAt >= window.dueAt) {
       closed.push(this.#close(window, this.#timeReason()));
       window = undefined;
     }
@@ -164,29 +177,33 @@ export class Windower {
     }
     if (window === undefined) {
       window = {
-        key: entry.windowKey,
-        seqs: [],
+        key: flatCopy(entry.windowKey),
+        head: NO_SLOT,
+        tail: NO_SLOT,
+        batches: 0,
         bytes: 0,
         eventCount: 0,
-        openedAtMs: entry.receivedAtMs,
-        lastReceivedAtMs: entry.receivedAtMs,
-        dueAtMs: 0,
+        openedAt: receivedAt,
+        lastReceivedAt: receivedAt,
+        dueAt: 0,
         heapIndex: -1,
       };
-      window.dueAtMs = this.#dueAt(window);
+      window.dueAt = this.#dueAt(window);
       this.#open.set(window.key, window);
       this.#heap.push(window);
     }
-    window.seqs.push(compactSeq(entry.seq));
+    window.tail = this.#seqs.append(window.tail, entry.seq);
+    if (window.head === NO_SLOT) window.head = window.tail;
+    window.batches++;
     window.bytes += entry.bytes;
     window.eventCount += entry.eventCount;
     this.#heldBatches++;
     this.#heldEvents += entry.eventCount;
     this.#heldBytes += entry.bytes;
-    if (entry.receivedAtMs > window.lastReceivedAtMs) {
-      window.lastReceivedAtMs = entry.receivedAtMs;
+    if (receivedAt > window.lastReceivedAt) {
+      window.lastReceivedAt = receivedAt;
       if (this.#mode === 'session') {
-        window.dueAtMs = this.#dueAt(window);
+        window.dueAt = this.#dueAt(window);
         this.#heap.update(window);
       }
     }
@@ -198,8 +215,10 @@ export class Windower {
   /** Closes and returns the windows due at `nowMs`, earliest first. */
   due(nowMs: number): ClosedWindow[] {
     const closed: ClosedWindow[] = [];
+    if (this.#epochMs === undefined) return closed;
+    const now = nowMs - this.#epochMs;
     const reason = this.#timeReason();
-    for (let next = this.#heap.peek(); next !== undefined && next.dueAtMs <= nowMs; next = this.#heap.peek()) {
+    for (let next = this.#heap.peek(); next !== undefined && next.dueAt <= now; next = this.#heap.peek()) {
       closed.push(this.#close(next, reason));
     }
     return closed;
@@ -246,23 +265,27 @@ export class Windower {
 
   #dueAt(window: OpenWindow): number {
     return this.#mode === 'session'
-      ? window.lastReceivedAtMs + this.#sessionTimeoutMs
-      : window.openedAtMs + this.#batchWindowMs;
+      ? window.lastReceivedAt + this.#sessionTimeoutMs
+      : window.openedAt + this.#batchWindowMs;
+  }
+
+  #toMs(offset: number): number {
+    return (this.#epochMs ?? 0) + offset;
   }
 
   #close(window: OpenWindow, reason: CloseReason): ClosedWindow {
     this.#heap.remove(window);
     this.#open.delete(window.key);
-    this.#heldBatches -= window.seqs.length;
+    this.#heldBatches -= window.batches;
     this.#heldEvents -= window.eventCount;
     this.#heldBytes -= window.bytes;
     return {
       windowKey: window.key,
-      seqs: window.seqs.map((seq) => BigInt(seq)),
+      seqs: this.#seqs.release(window.head, window.tail),
       bytes: window.bytes,
       eventCount: window.eventCount,
-      openedAtMs: window.openedAtMs,
-      lastReceivedAtMs: window.lastReceivedAtMs,
+      openedAtMs: this.#toMs(window.openedAt),
+      lastReceivedAtMs: this.#toMs(window.lastReceivedAt),
       reason,
     };
   }
@@ -270,6 +293,8 @@ export class Windower {
   #reset(): void {
     this.#heap.clear();
     this.#open.clear();
+    this.#seqs.clear();
+    this.#epochMs = undefined;
     this.#heldBatches = 0;
     this.#heldEvents = 0;
     this.#heldBytes = 0;

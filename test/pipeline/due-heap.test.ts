@@ -4,7 +4,7 @@ import { DueHeap } from '../../src/pipeline/due-heap.ts';
 
 interface Item {
   id: number;
-  dueAtMs: number;
+  dueAt: number;
   heapIndex: number;
 }
 
@@ -17,7 +17,7 @@ void test('pops in due order through pushes, removals and due-time changes', () 
     return random % n;
   };
   for (let id = 0; id < 3000; id++) {
-    const item = { id, dueAtMs: rand(10_000), heapIndex: -1 };
+    const item = { id, dueAt: rand(10_000), heapIndex: -1 };
     heap.push(item);
     live.set(id, item);
     if (rand(4) === 0) {
@@ -31,14 +31,14 @@ void test('pops in due order through pushes, removals and due-time changes', () 
     if (rand(4) === 0) {
       const moved = live.get(rand(id + 1));
       if (moved) {
-        moved.dueAtMs = rand(10_000);
+        moved.dueAt = rand(10_000);
         heap.update(moved);
       }
     }
   }
   assert.equal(heap.size, live.size);
-  const expected = [...live.values()].map((item) => item.dueAtMs).sort((a, b) => a - b);
+  const expected = [...live.values()].map((item) => item.dueAt).sort((a, b) => a - b);
   const popped: number[] = [];
-  for (let item = heap.pop(); item !== undefined; item = heap.pop()) popped.push(item.dueAtMs);
+  for (let item = heap.pop(); item !== undefined; item = heap.pop()) popped.push(item.dueAt);
   assert.deepEqual(popped, expected);
 });
