@@ -57,8 +57,8 @@ async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'kf-config-'));
 }
 
-describe('defaults', () => {
-  it('fills every unset setting from the schema defaults and maps keys to camelCase', async () => {
+void describe('defaults', () => {
+  void it('fills every unset setting from the schema defaults and maps keys to camelCase', async () => {
     const config = await buildConfig(minimal());
     assert.equal(config.logLevel, 'info');
     assert.deepEqual(config.server, defaultServerConfig);
@@ -73,7 +73,7 @@ describe('defaults', () => {
     assert.deepEqual(config.inputs[0].credentials, [{ apiKey: 'key-1', apiSecret: 'secret-1' }]);
   });
 
-  it('has the mParticle connection defaults and the documented limits', () => {
+  void it('has the mParticle connection defaults and the documented limits', () => {
     assert.deepEqual(defaultConnectionSettings, {
       metadataFieldExclusion: [],
       sendNetworkPerformanceEvents: true,
@@ -96,7 +96,7 @@ describe('defaults', () => {
     assert.equal(defaultSpoolConfig.dedupWindowMs, 86_400_000);
   });
 
-  it('keeps settings that are given, and does not share default arrays between connections', async () => {
+  void it('keeps settings that are given, and does not share default arrays between connections', async () => {
     const raw = minimal();
     raw.connections.push({ name: 'second', input: 'web', output: 'events', settings: { send_as_batch: false } });
     const config = await buildConfig(raw);
@@ -109,14 +109,14 @@ describe('defaults', () => {
     assert.ok(Object.isFrozen(defaultConnectionSettings.metadataFieldExclusion));
   });
 
-  it('does not modify the object it is given', async () => {
+  void it('does not modify the object it is given', async () => {
     const raw = minimal();
     const before = structuredClone(raw);
     await buildConfig(raw);
     assert.deepEqual(raw, before);
   });
 
-  it('lets one input feed several outputs', async () => {
+  void it('lets one input feed several outputs', async () => {
     const raw = minimal();
     raw.outputs.push({ name: 'audit', bootstrap_servers: 'broker-2:9093', topic: 'audit' });
     raw.connections.push({ name: 'web-to-audit', input: 'web', output: 'audit' });
@@ -128,8 +128,8 @@ describe('defaults', () => {
   });
 });
 
-describe('reporting problems', () => {
-  it('reports every problem at once, each with its setting path and a fix', async () => {
+void describe('reporting problems', () => {
+  void it('reports every problem at once, each with its setting path and a fix', async () => {
     const raw = minimal();
     raw.server = { port: 70000 };
     raw.outputs[0].topic = '';
@@ -152,7 +152,7 @@ describe('reporting problems', () => {
     assert.match(problemAt(problems, 'connections[0].settings.send_as_batch').problem, /true or false, not a string/);
   });
 
-  it('names the file in the error message', async () => {
+  void it('names the file in the error message', async () => {
     const { error } = await problemsOf(buildConfig({ ...minimal(), inputs: [] }, { source: '/etc/kf.yaml' }));
     assert.match(
       error.message,
@@ -160,19 +160,19 @@ describe('reporting problems', () => {
     );
   });
 
-  it('reports a missing required setting', async () => {
+  void it('reports a missing required setting', async () => {
     const raw = minimal();
     delete raw.outputs[0].topic;
     const { problems } = await problemsOf(buildConfig(raw));
     assert.match(problemAt(problems, 'outputs[0].topic').problem, /is required/);
   });
 
-  it('reports an empty file and a file that is not a mapping', async () => {
+  void it('reports an empty file and a file that is not a mapping', async () => {
     assert.match((await problemsOf(parseConfig(''))).problems[0].problem, /is empty/);
     assert.match((await problemsOf(parseConfig('- a\n- b\n'))).problems[0].problem, /not a mapping/);
   });
 
-  it('reports YAML syntax errors by line without quoting the offending lines', async () => {
+  void it('reports YAML syntax errors by line without quoting the offending lines', async () => {
     const { error, problems } = await problemsOf(
       parseConfig('outputs:\n  - password: "hunter2-secret\n    topic: x\n'),
     );
@@ -180,14 +180,14 @@ describe('reporting problems', () => {
     assert.doesNotMatch(error.message, /hunter2-secret/);
   });
 
-  it('reports duplicate keys', async () => {
+  void it('reports duplicate keys', async () => {
     const { problems } = await problemsOf(parseConfig('log_level: info\nlog_level: debug\n'));
     assert.match(problems[0].problem, /Map keys must be unique/);
   });
 });
 
-describe('unknown settings', () => {
-  it('suggests the closest setting and does not also report the misspelt required one as missing', async () => {
+void describe('unknown settings', () => {
+  void it('suggests the closest setting and does not also report the misspelt required one as missing', async () => {
     const raw = minimal();
     raw.outputs[0] = { name: 'events', bootstrap_server: 'broker-1:9093', topic: 'events' };
     raw.connections[0].settings = { send_as_bacth: false };
@@ -203,14 +203,14 @@ describe('unknown settings', () => {
     assert.equal(problemAt(problems, 'log_levl').fix, 'did you mean log_level?');
   });
 
-  it('maps names from Kafka client configs to ours', async () => {
+  void it('maps names from Kafka client configs to ours', async () => {
     const raw = minimal();
     raw.outputs[0].sasl_mechanism = 'PLAIN';
     const { problems } = await problemsOf(buildConfig(raw));
     assert.equal(problemAt(problems, 'outputs[0].sasl_mechanism').fix, 'did you mean authentication_method?');
   });
 
-  it('lists the settings allowed when nothing is close', async () => {
+  void it('lists the settings allowed when nothing is close', async () => {
     const raw = minimal();
     raw.spool = { frobnicate: true };
     const { problems } = await problemsOf(buildConfig(raw));
@@ -220,7 +220,7 @@ describe('unknown settings', () => {
     );
   });
 
-  it('suggests close enum values and connection targets', async () => {
+  void it('suggests close enum values and connection targets', async () => {
     const raw = minimal();
     raw.outputs[0].authentication_method = 'scram-sha-256';
     raw.connections[0].input = 'wbe';
@@ -236,7 +236,7 @@ describe('unknown settings', () => {
     assert.equal(problems.length, 3);
   });
 
-  it('refuses plaintext options: TLS is always on', async () => {
+  void it('refuses plaintext options: TLS is always on', async () => {
     const raw = minimal();
     raw.outputs[0].security_protocol = 'PLAINTEXT';
     const { problems } = await problemsOf(buildConfig(raw));
@@ -244,8 +244,8 @@ describe('unknown settings', () => {
   });
 });
 
-describe('relations between settings', () => {
-  it('refuses a password without a username, and a username without a password', async () => {
+void describe('relations between settings', () => {
+  void it('refuses a password without a username, and a username without a password', async () => {
     const raw = minimal();
     raw.outputs[0].password = 'hunter2';
     raw.outputs.push({ name: 'other', bootstrap_servers: 'b:9093', topic: 't', username: 'svc' });
@@ -256,7 +256,7 @@ describe('relations between settings', () => {
     assert.match(problems[1].problem, /without a password/);
   });
 
-  it('accepts TLS alone (no username, no password) and SASL with both', async () => {
+  void it('accepts TLS alone (no username, no password) and SASL with both', async () => {
     const raw = minimal();
     raw.outputs.push({ name: 'sasl', bootstrap_servers: 'b:9093', topic: 't', username: 'svc', password: 'pw' });
     raw.connections.push({ name: 'c2', input: 'web', output: 'sasl' });
@@ -265,7 +265,7 @@ describe('relations between settings', () => {
     assert.equal(config.outputs[1].password, 'pw');
   });
 
-  it('requires unique names, unique API keys, existing references and a connection for every input', async () => {
+  void it('requires unique names, unique API keys, existing references and a connection for every input', async () => {
     const raw = minimal();
     raw.inputs.push({ name: 'web', credentials: [{ api_key: 'key-1', api_secret: 's' }] });
     raw.inputs.push({ name: 'unused', credentials: [{ api_key: 'key-3', api_secret: 's' }] });
@@ -282,7 +282,7 @@ describe('relations between settings', () => {
     assert.match(problemAt(problems, 'inputs[2]').problem, /feeds no connection/);
   });
 
-  it('checks topic names and backoff order', async () => {
+  void it('checks topic names and backoff order', async () => {
     const raw = minimal();
     raw.outputs[0].topic = 'has space';
     raw.outputs[0].retry_backoff_min_ms = 5000;
@@ -292,8 +292,8 @@ describe('relations between settings', () => {
   });
 });
 
-describe('secrets from the environment and from files', () => {
-  it('replaces ${VAR} references, types whole-value references, and keeps $${ literal', async () => {
+void describe('secrets from the environment and from files', () => {
+  void it('replaces ${VAR} references, types whole-value references, and keeps $${ literal', async () => {
     const raw = minimal();
     raw.server = { port: '${PORT}', host: '${HOST}' };
     raw.inputs[0].credentials = [{ api_key: 'key-${REGION}', api_secret: '${API_SECRET}' }];
@@ -309,7 +309,7 @@ describe('secrets from the environment and from files', () => {
     assert.equal(config.connections[0].settings.sendAsBatch, false);
   });
 
-  it('reports every unset variable and malformed reference', async () => {
+  void it('reports every unset variable and malformed reference', async () => {
     const raw = minimal();
     raw.outputs[0].username = '${KAFKA_USER}';
     raw.outputs[0].password = '${KAFKA_PASSWORD}';
@@ -319,7 +319,7 @@ describe('secrets from the environment and from files', () => {
     assert.match(problemAt(problems, 'outputs[0].password').problem, /KAFKA_PASSWORD, which is not set/);
   });
 
-  it('reads *_file settings relative to the configuration file and trims line breaks from secrets', async () => {
+  void it('reads *_file settings relative to the configuration file and trims line breaks from secrets', async () => {
     const dir = await tempDir();
     const { certPem, keyPem } = makeCertificate('client');
     await mkdir(join(dir, 'secrets'));
@@ -358,7 +358,7 @@ describe('secrets from the environment and from files', () => {
     assert.equal('passwordFile' in config.outputs[0], false);
   });
 
-  it('reports missing and unreadable files and a file set together with its value', async () => {
+  void it('reports missing and unreadable files and a file set together with its value', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'locked'), 'x');
     await chmod(join(dir, 'locked'), 0o000);
@@ -374,7 +374,7 @@ describe('secrets from the environment and from files', () => {
     if (process.getuid?.() !== 0) assert.match(problemAt(problems, 'outputs[0].ca_file').problem, /not readable/);
   });
 
-  it('never puts secret values in error text', async () => {
+  void it('never puts secret values in error text', async () => {
     const secrets = ['pw-SENTINEL-1', 'api-SENTINEL-2', 'key-SENTINEL-3', 'tlskey-SENTINEL-4'];
     const raw = minimal();
     raw.outputs[0].password = secrets[0]; // password without username: an error about a secret
@@ -397,11 +397,11 @@ describe('secrets from the environment and from files', () => {
   });
 });
 
-describe('PEM settings', () => {
+void describe('PEM settings', () => {
   const client = makeCertificate('client');
   const other = makeCertificate('other');
 
-  it('accepts a matching certificate and key', async () => {
+  void it('accepts a matching certificate and key', async () => {
     const raw = minimal();
     Object.assign(raw.outputs[0], {
       client_cert_pem: client.certPem,
@@ -413,7 +413,7 @@ describe('PEM settings', () => {
     assert.equal(config.server.tls?.keyPem, other.keyPem);
   });
 
-  it('refuses a certificate without a key, a key without a certificate, and a key that does not match', async () => {
+  void it('refuses a certificate without a key, a key without a certificate, and a key that does not match', async () => {
     const raw = minimal();
     raw.outputs[0].client_cert_pem = client.certPem;
     raw.outputs.push({ name: 'o2', bootstrap_servers: 'b:1', topic: 't', client_key_pem: client.keyPem });
@@ -434,7 +434,7 @@ describe('PEM settings', () => {
     assert.match(problems[2].problem, /not the private key of client_cert_pem/);
   });
 
-  it('refuses text that is not PEM, broken certificates and encrypted keys', async () => {
+  void it('refuses text that is not PEM, broken certificates and encrypted keys', async () => {
     const raw = minimal();
     raw.outputs[0].ca_pem = 'not a certificate';
     raw.outputs.push({
@@ -452,7 +452,7 @@ describe('PEM settings', () => {
     assert.match(problemAt(problems, 'outputs[1].client_key_pem').problem, /encrypted/);
   });
 
-  it('says where a bad value came from', async () => {
+  void it('says where a bad value came from', async () => {
     const raw = minimal();
     raw.outputs[0].ca_pem = '${KAFKA_CA}';
     const { problems } = await problemsOf(buildConfig(raw, { env: { KAFKA_CA: 'nope' } }));
@@ -460,8 +460,8 @@ describe('PEM settings', () => {
   });
 });
 
-describe('finding the file', () => {
-  it('takes --config over KAFKA_FORWARDER_CONFIG', async () => {
+void describe('finding the file', () => {
+  void it('takes --config over KAFKA_FORWARDER_CONFIG', async () => {
     const dir = await tempDir();
     const yaml = (topic: string): string =>
       `inputs: [{ name: web, credentials: [{ api_key: k, api_secret: s }] }]\noutputs: [{ name: o, bootstrap_servers: "b:9093", topic: ${topic} }]\nconnections: [{ name: c, input: web, output: o }]\n`;
@@ -472,7 +472,7 @@ describe('finding the file', () => {
     assert.equal((await loadConfig({ env })).outputs[0].topic, 'from-env');
   });
 
-  it('throws CONFIG_NOT_FOUND naming the path', async () => {
+  void it('throws CONFIG_NOT_FOUND naming the path', async () => {
     const path = join(await tempDir(), 'absent.yaml');
     await assert.rejects(loadConfig({ path, env: {} }), (error: unknown) => {
       assert.ok(isForwarderError(error, 'CONFIG_NOT_FOUND'));
@@ -481,7 +481,7 @@ describe('finding the file', () => {
     });
   });
 
-  it('names the file in CONFIG_INVALID', async () => {
+  void it('names the file in CONFIG_INVALID', async () => {
     const path = join(await tempDir(), 'bad.yaml');
     await writeFile(path, 'log_level: loud\n');
     const { error } = await problemsOf(loadConfig({ path, env: {} }));
