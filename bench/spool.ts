@@ -7,8 +7,9 @@
 // (latency p99), read+ack throughput, and event-loop delay / utilisation of the main thread, which is
 // where HTTP parsing and validation would run.
 //
-//   npm run bench:spool                 # all stores, ~40 s
-//   npm run bench:spool -- spool        # only the named stores
+//   npm run bench:spool                       # all stores, ~40 s
+//   npm run bench:spool -- spool              # only the named stores
+//   npm run bench:spool -- window [events]    # 1,000,000 held events from 100,000 devices: RSS, rebuild, get()
 import { DatabaseSync } from 'node:sqlite';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -378,8 +379,96 @@ const stores: Record<string, (dir: string) => Store | Promise<Store>> = {
   spool: realSpool,
 };
 
+/**
+ * "Send as Batch" windows: ~1,000,000 small events from 100,000 devices held unacknowledged in the spool.
+ * Prints the process RSS (main + worker thread), the time to rebuild a window index by reading everything
+ * back, and the cost of fetching arbitrary seqs with get().
+ */
+async function windowScenario(events: number): Promise<void> {
+  const { openSpool } = await import('../src/spool/index.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'spool-bench-window-'));
+  try {
+    const spool = await openSpool({ dir, maxBytes: 8 * 1024 ** 3 });
+    const rssBefore = process.memoryUsage().rss;
+    const perCall = 100;
+    const start = performance.now();
+    const inFlight: Promise<unknown>[] = [];
+    for (let n = 0; n < events; n += perCall) {
+      const items = Array.from({ length: Math.min(perCall, events - n) }, (_, i) => ({
+        payload: Buffer.from(
+          JSON.stringify({
+            device: `device-${(n + i) % 100_000}`,
+            event: 'screen_view',
+            n: n + i,
+            pad: 'p'.repeat(120),
+          }),
+        ),
+        destinations: ['window'],
+      }));
+      inFlight.push(spool.append(items));
+      if (inFlight.length >= 32) await Promise.all(inFlight.splice(0));
+    }
+    await Promise.all(inFlight);
+    const appendSeconds = (performance.now() - start) / 1000;
+    let peakRss = process.memoryUsage().rss;
+
+    const readStart = performance.now();
+    const devices = new Map<string, bigint[]>();
+    let after: bigint | null = null;
+    let read = 0;
+    for (;;) {
+      const records = await spool.read('window', after, 5000);
+      if (records.length === 0) break;
+      after = records[records.length - 1].seq;
+      for (const record of records) {
+        // A window index keeps seqs per device, not payloads: 8-byte bigints instead of ~200-byte events.
+        const device = (JSON.parse(record.payload.toString()) as { device: string }).device;
+        let seqs = devices.get(device);
+        if (seqs === undefined) devices.set(device, (seqs = []));
+        seqs.push(record.seq);
+        read += 1;
+      }
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }
+    const readSeconds = (performance.now() - readStart) / 1000;
+    const heapUsed = process.memoryUsage().heapUsed;
+
+    const lookups = 2000;
+    const getStart = performance.now();
+    for (let i = 0; i < lookups / 10; i++) {
+      const device = devices.get(`device-${Math.floor(Math.random() * 100_000)}`)!;
+      await spool.get(device);
+    }
+    const getMs = (performance.now() - getStart) / (lookups / 10);
+    const stats = spool.stats();
+    await spool.close();
+    const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MB`;
+    console.table({
+      window: {
+        events,
+        devices: devices.size,
+        'appends/s (100 per call)': Math.round(events / appendSeconds),
+        'spool bytes': mb(stats.bytes),
+        'rebuild index (read all) s': readSeconds.toFixed(1),
+        'records read/s': Math.round(read / readSeconds),
+        'get(one device ~10 seqs) ms': getMs.toFixed(2),
+        'RSS before': mb(rssBefore),
+        'RSS peak': mb(peakRss),
+        'main heap used (incl. index)': mb(heapUsed),
+      },
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
-  const chosen = process.argv.slice(2).filter((name) => name in stores);
+  const args = process.argv.slice(2);
+  if (args[0] === 'window') {
+    await windowScenario(Number(args[1] ?? 1_000_000));
+    return;
+  }
+  const chosen = args.filter((name) => name in stores);
   const names = chosen.length > 0 ? chosen : Object.keys(stores);
   const probeDir = mkdtempSync(join(tmpdir(), 'spool-bench-'));
   console.log(`payload ${PAYLOAD_BYTES} B, ${CONCURRENCY} concurrent callers, open loop ${OPEN_LOOP_RATE}/s`);

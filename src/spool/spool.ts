@@ -67,7 +67,11 @@ class WorkerSpool implements Spool {
     };
     this.logger = options.logger;
     this.clock = options.clock ?? Date.now;
-    this.worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: this.options });
+    this.worker = new Worker(new URL('./worker.ts', import.meta.url), {
+      workerData: this.options,
+      // The worker's garbage is short-lived row objects; a small young generation keeps its RSS down.
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    });
   }
 
   /** Resolves once the worker has opened (and recovered) the database. */
