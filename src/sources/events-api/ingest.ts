@@ -39,7 +39,8 @@ export function createIngestHandler(options: IngestOptions) {
 
   const fail = (response: ServerResponse, route: string, started: number, error: unknown): void => {
     const headers: Record<string, string> = {};
-    if (isForwarderError(error, 'SPOOL_FULL')) headers['retry-after'] = retryAfter;
+    // The header must say what the message says: the spool's own figure wins over our default.
+    if (isForwarderError(error, 'SPOOL_FULL')) headers['retry-after'] = String(error.params.retryAfter ?? retryAfter);
     // A body we stopped reading cannot be followed by another request on this connection.
     if (isForwarderError(error) && (error.status === 413 || error.status === 401 || error.status === 403)) {
       headers.connection = 'close';
@@ -89,7 +90,8 @@ function toBatches(value: JsonValue, bulk: boolean, maxBatches: number): JsonVal
   if (!bulk) {
     if (Array.isArray(value)) {
       throw new ForwarderError('BAD_REQUEST', {
-        message: 'body: an array is not a batch; /v2/events takes one batch object (send arrays of batches to /v2/bulkevents)',
+        message:
+          'body: an array is not a batch; /v2/events takes one batch object (send arrays of batches to /v2/bulkevents)',
       });
     }
     return [value];
@@ -99,7 +101,8 @@ function toBatches(value: JsonValue, bulk: boolean, maxBatches: number): JsonVal
       message: 'body: /v2/bulkevents takes a JSON array of batches (send a single batch object to /v2/events)',
     });
   }
-  if (value.length > maxBatches) throw new ForwarderError('TOO_MANY_BATCHES', { limit: maxBatches, count: value.length });
+  if (value.length > maxBatches)
+    throw new ForwarderError('TOO_MANY_BATCHES', { limit: maxBatches, count: value.length });
   return value;
 }
 
@@ -115,17 +118,23 @@ function toAppendItems(
   for (let i = 0; i < batches.length; i++) {
     const pathPrefix = bulk ? `batches[${i}]` : '';
     const result = validateBatch(batches[i], { pathPrefix });
-    if (!result.ok) throw new ForwarderError('BAD_REQUEST', { message: result.errors.map((e) => e.message).join('; ') });
+    if (!result.ok)
+      throw new ForwarderError('BAD_REQUEST', { message: result.errors.map((e) => e.message).join('; ') });
     const payload = stringifyJsonToBuffer(result.batch);
     if (payload.length > maxBatchBytes) {
-      throw new ForwarderError('BATCH_TOO_LARGE', { path: bulk ? pathPrefix : 'the batch', size: payload.length, limit: maxBatchBytes });
+      throw new ForwarderError('BATCH_TOO_LARGE', {
+        path: bulk ? pathPrefix : 'the batch',
+        size: payload.length,
+        limit: maxBatchBytes,
+      });
     }
     const { events, source_request_id: sourceRequestId } = result.batch;
     eventCounts.push(Array.isArray(events) ? events.length : 0);
     items.push({
       payload,
       destinations,
-      dedupKey: typeof sourceRequestId === 'string' && sourceRequestId !== '' ? `${input}\u0000${sourceRequestId}` : undefined,
+      dedupKey:
+        typeof sourceRequestId === 'string' && sourceRequestId !== '' ? `${input}\u0000${sourceRequestId}` : undefined,
     });
   }
   return { items, eventCounts };

@@ -14,6 +14,9 @@ import { silentLogger } from '../../../../src/telemetry/logger.ts';
 export const API_KEY = 'test-key';
 export const API_SECRET = 'test-secret';
 /** A second input, to show that dedup is scoped to the input. */
+/** A second key/secret pair of the same input, as during a key rotation. */
+export const ROTATED_KEY = 'test-key-2';
+export const ROTATED_SECRET = 'test-secret-2';
 export const OTHER_KEY = 'other-key';
 export const OTHER_SECRET = 'other-secret';
 export const CONNECTION = 'web-to-events';
@@ -33,7 +36,13 @@ export function rawTestConfig(overrides: ConfigOverrides): Record<string, unknow
     server: { host: '127.0.0.1', port: overrides.port ?? 0, shutdown_timeout_ms: 2000, ...overrides.server },
     spool: { path: overrides.spoolDir, ...overrides.spool },
     inputs: [
-      { name: 'web', credentials: [{ api_key: API_KEY, api_secret: API_SECRET }] },
+      {
+        name: 'web',
+        credentials: [
+          { api_key: API_KEY, api_secret: API_SECRET },
+          { api_key: ROTATED_KEY, api_secret: ROTATED_SECRET },
+        ],
+      },
       { name: 'mobile', credentials: [{ api_key: OTHER_KEY, api_secret: OTHER_SECRET }] },
     ],
     outputs: [{ name: 'unreachable', bootstrap_servers: '127.0.0.1:1', topic: 'events' }],
