@@ -3,8 +3,12 @@
 // in the order a batch travels: HTTP request → spool → connection → Kafka record.
 import type { AddressInfo } from 'node:net';
 import type { ForwarderConfig } from './config/types.ts';
+import { ConnectionRunner } from './pipeline/connection-runner.ts';
+import { startSpoolStats } from './pipeline/connection-spool-stats.ts';
+import { kafkaOutputSettings } from './sinks/kafka/config.ts';
+import { KafkaSink } from './sinks/kafka/sink.ts';
 import { openSpool } from './spool/index.ts';
-import type { Spool } from './spool/index.ts';
+import type { AppendItem, Spool } from './spool/index.ts';
 import { Authenticator } from './sources/events-api/auth.ts';
 import { createIngestHandler } from './sources/events-api/ingest.ts';
 import { buildOpenApiDocument } from './sources/events-api/openapi.ts';
@@ -12,11 +16,26 @@ import { createEventsApiServer } from './sources/events-api/server.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { Metrics } from './telemetry/metrics.ts';
 
+export interface OutputStatus {
+  readonly output: string;
+  readonly state: 'ok' | 'retrying' | 'paused';
+  readonly code?: string;
+  readonly reason?: string;
+  readonly fix?: string;
+}
+
 export interface Forwarder {
   readonly address: AddressInfo;
   readonly spool: Spool;
   readonly metrics: Metrics;
-  /** Graceful stop: readiness fails, new requests get 503, in-flight ones finish, sinks flush, spool closes. */
+  /** Each output's state (ok, retrying, paused) and, when not ok, why. */
+  outputs(): OutputStatus[];
+  /**
+   * Graceful stop: readiness fails, new requests get 503, in-flight ones finish; connections stop
+   * reading and hand over the windows already due; sinks send what they hold and wait for Kafka's
+   * acknowledgements (up to server.shutdown_timeout_ms); acknowledgements reach the spool; the
+   * spool closes. Whatever was not acknowledged waits in the spool for the next start.
+   */
   close(): Promise<void>;
 }
 
@@ -45,15 +64,68 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
     list.push(connection.name);
     destinationsByInput.set(connection.input, list);
   }
+  const configured = new Set(config.connections.map((connection) => connection.name));
+  for (const [destination, backlog] of Object.entries(spool.recovery.backlog)) {
+    if (!configured.has(destination) && backlog > 0) {
+      logger.warn(
+        { connection: destination, batches: backlog },
+        'the spool holds batches for a connection that is no longer configured; they are kept',
+      );
+    }
+  }
+
+  const outputSettings = new Map(config.outputs.map((output) => [output.name, kafkaOutputSettings(output)]));
+  const sinks = new Map(
+    [...outputSettings.values()].map((settings) => [settings.output, new KafkaSink({ settings, metrics, logger })]),
+  );
+  const runners = config.connections.map((connection) => {
+    const settings = outputSettings.get(connection.output);
+    const sink = sinks.get(connection.output);
+    if (settings === undefined || sink === undefined)
+      throw new TypeError(`connection ${connection.name}: no output ${connection.output}`);
+    return new ConnectionRunner({
+      connection,
+      maxMessageBytes:
+        config.outputs.find((output) => output.name === connection.output)?.maxMessageBytes ?? settings.maxRecordBytes,
+      maxRecordBytes: settings.maxRecordBytes,
+      spool,
+      sink,
+      metrics,
+      logger,
+    });
+  });
+  for (const runner of runners) runner.start();
+  const stopSpoolStats = startSpoolStats(
+    spool,
+    metrics,
+    config.connections.map((connection) => connection.name),
+  );
+
+  // Connections learn of new batches as soon as they are durable, instead of at their next poll.
+  const notifyingSpool = {
+    async append(items: readonly AppendItem[]) {
+      const results = await spool.append(items);
+      for (const runner of runners) runner.notify();
+      return results;
+    },
+  };
 
   const ingest = createIngestHandler({
     authenticator: new Authenticator(config.inputs.map((i) => ({ input: i.name, credentials: i.credentials }))),
-    spool,
+    spool: notifyingSpool,
     destinationsFor: (input) => destinationsByInput.get(input) ?? [],
     limits: config.server,
     metrics,
     logger,
   });
+
+  const outputs = (): OutputStatus[] =>
+    [...sinks.values()].map((sink) => {
+      const problem = sink.problem;
+      return problem === undefined
+        ? { output: sink.output, state: 'ok' }
+        : { output: sink.output, state: problem.state, code: problem.code, reason: problem.reason, fix: problem.fix };
+    });
 
   const openapi = buildOpenApiDocument();
   const server = createEventsApiServer(
@@ -66,6 +138,14 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
         if (recovering) return 'recovering the spool';
         if (spool.state === 'full') return 'the spool is above its high-water mark';
         if (spool.state === 'unavailable') return 'the spool is not writable';
+        // A paused output needs a person: say so where orchestration and on-call look. (Batches
+        // are still accepted and kept meanwhile; the spool's high-water mark bounds how long.)
+        const paused = outputs().filter((output) => output.state === 'paused');
+        if (paused.length > 0) {
+          return paused
+            .map((output) => `output ${output.output} is paused: ${output.reason} (${output.code}); ${output.fix}`)
+            .join('; ');
+        }
         return null;
       },
     },
@@ -80,9 +160,16 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
     address,
     spool,
     metrics,
+    outputs,
     close() {
       closed ??= (async () => {
-        await server.close(config.server.shutdownTimeoutMs);
+        const deadline = Date.now() + config.server.shutdownTimeoutMs;
+        const left = (): number => Math.max(0, deadline - Date.now());
+        await server.close(left());
+        await Promise.all(runners.map((runner) => runner.stop(left())));
+        await Promise.all([...sinks.values()].map((sink) => sink.close(left())));
+        await Promise.all(runners.map((runner) => runner.settled()));
+        stopSpoolStats();
         await spool.close();
         logger.info('stopped');
       })();

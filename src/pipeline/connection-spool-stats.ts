@@ -1,0 +1,33 @@
+// Publishes the spool's numbers as metrics, once a second (stats() is a synchronous snapshot, so
+// this costs nothing): held bytes and batches, oldest age, per-connection backlog, dead letters.
+import type { Spool } from '../spool/types.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+
+export function publishSpoolStats(spool: Pick<Spool, 'stats'>, metrics: Metrics, connections: readonly string[]): void {
+  const stats = spool.stats();
+  metrics.spoolBytes.set(stats.bytes);
+  metrics.spoolRecords.set(stats.records);
+  metrics.spoolOldestAge.set(stats.oldestAgeMs / 1000);
+  for (const connection of connections) metrics.spoolBacklog.set({ connection }, stats.backlog[connection] ?? 0);
+  metrics.deadLetters.set(stats.deadLetters);
+}
+
+/** Publishes now and every intervalMs until the returned function is called. */
+export function startSpoolStats(
+  spool: Pick<Spool, 'stats'>,
+  metrics: Metrics,
+  connections: readonly string[],
+  intervalMs = 1000,
+): () => void {
+  const publish = (): void => {
+    try {
+      publishSpoolStats(spool, metrics, connections);
+    } catch {
+      // A closed or failed spool has no numbers to give; readiness reports its state.
+    }
+  };
+  publish();
+  const timer = setInterval(publish, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

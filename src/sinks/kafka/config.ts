@@ -1,0 +1,75 @@
+// An output's configuration (OutputConfig, as the loader gives it) turned into what the Kafka sink
+// needs: a client connection, client tuning, and the sink's own limits. No defaults live here; the
+// config schema is the one place for them.
+import type { Compression, OutputConfig } from '../../config/types.ts';
+import { RECORD_OVERHEAD_BYTES } from '../../pipeline/windows.ts';
+import { kafkaConnection, type ClientTuning, type KafkaConnection } from './kafka-client.ts';
+
+export interface KafkaOutputSettings {
+  /** The output's name: metric label, log field, readiness reason. */
+  readonly output: string;
+  readonly topic: string;
+  readonly connection: KafkaConnection;
+  readonly client: ClientTuning;
+  readonly compression: Compression;
+  /** Largest record value the sink sends (max_message_bytes less room for the record framing). */
+  readonly maxRecordBytes: number;
+  /**
+   * Most record bytes in one produce request. The client puts all of a request's records for one
+   * partition into one record batch, and the topic's max.message.bytes bounds that batch, so a
+   * request is kept under both batch_max_bytes and max_message_bytes.
+   */
+  readonly requestMaxBytes: number;
+  readonly lingerMs: number;
+  readonly retryBackoffMinMs: number;
+  readonly retryBackoffMaxMs: number;
+  /** Where and how it connects, for logs (no secrets). */
+  readonly description: { bootstrapServers: string; securityProtocol: string; mechanism?: string; topic: string };
+}
+
+/**
+ * Retries inside the client library before an error reaches the sink: a couple ride out leader
+ * moves and stale metadata cheaply (same producer sequence numbers, so no duplicates); anything
+ * longer is the sink's backoff, which logs, counts and can pause.
+ */
+const CLIENT_RETRIES = 2;
+
+export function kafkaOutputSettings(output: OutputConfig): KafkaOutputSettings {
+  const connection = kafkaConnection({
+    bootstrapServers: output.bootstrapServers,
+    mechanism: output.authenticationMethod,
+    ...(output.username !== undefined && { username: output.username }),
+    ...(output.password !== undefined && { password: output.password }),
+    ...(output.caPem !== undefined && { caPem: output.caPem }),
+    ...(output.clientCertPem !== undefined && { clientCertPem: output.clientCertPem }),
+    ...(output.clientKeyPem !== undefined && { clientKeyPem: output.clientKeyPem }),
+  });
+  const maxRecordBytes = Math.max(1, output.maxMessageBytes - RECORD_OVERHEAD_BYTES);
+  return {
+    output: output.name,
+    topic: output.topic,
+    connection,
+    client: {
+      clientId: output.clientId,
+      connectTimeoutMs: output.connectTimeoutMs,
+      requestTimeoutMs: output.requestTimeoutMs,
+      retries: CLIENT_RETRIES,
+      retryDelayMs: output.retryBackoffMinMs,
+    },
+    compression: output.compression,
+    maxRecordBytes,
+    requestMaxBytes: Math.max(
+      maxRecordBytes,
+      Math.min(output.batchMaxBytes, output.maxMessageBytes) - RECORD_OVERHEAD_BYTES,
+    ),
+    lingerMs: output.lingerMs,
+    retryBackoffMinMs: output.retryBackoffMinMs,
+    retryBackoffMaxMs: Math.max(output.retryBackoffMinMs, output.retryBackoffMaxMs),
+    description: {
+      bootstrapServers: output.bootstrapServers.join(','),
+      securityProtocol: connection.securityProtocol,
+      ...(connection.sasl !== undefined && { mechanism: connection.sasl.mechanism }),
+      topic: output.topic,
+    },
+  };
+}

@@ -1,0 +1,211 @@
+// A real forwarder (src/main.ts) wired to the test Kafka cluster, in this process or as a child
+// process (so fault tests can kill -9 it). The configuration goes through the project's own
+// loader (buildConfig), as a kafka-forwarder.yaml would.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildConfig } from '../../src/config/index.ts';
+import { startForwarder, type Forwarder } from '../../src/main.ts';
+import { silentLogger, type Logger } from '../../src/telemetry/logger.ts';
+import { securitySettings, type KafkaCluster, type TestSecurity } from './kafka.ts';
+
+export const API_KEY = 'kafka-e2e-key';
+export const API_SECRET = 'kafka-e2e-secret';
+export const INPUT = 'app';
+export const OUTPUT = 'kafka';
+export const CONNECTION = 'app-to-kafka';
+export const NODE = new URL('../../node_modules/.bin/node', import.meta.url).pathname;
+const PROCESS_ENTRY = new URL('./forwarder-process.ts', import.meta.url).pathname;
+
+export interface KafkaForwarderSetup {
+  readonly cluster: KafkaCluster;
+  readonly topic: string;
+  /** How the output connects (default SCRAM-SHA-256 over SASL_SSL). */
+  readonly security?: TestSecurity;
+  /** snake_case connection settings (e.g. { send_as_batch: false }). */
+  readonly settings?: Record<string, unknown>;
+  /** snake_case output overrides (e.g. { password: 'wrong' }). */
+  readonly output?: Record<string, unknown>;
+  readonly server?: Record<string, unknown>;
+  /** Reuse a spool (restart tests); a fresh temp dir otherwise. */
+  readonly spoolDir?: string;
+  readonly logLevel?: string;
+}
+
+export function tempDir(prefix = 'kf-e2e-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** The snake_case output settings for a test-cluster listener. */
+export function rawOutput(cluster: KafkaCluster, topic: string, security: TestSecurity): Record<string, unknown> {
+  const settings = securitySettings(cluster, security);
+  return {
+    name: OUTPUT,
+    bootstrap_servers: settings.bootstrapServers.join(','),
+    topic,
+    ...(settings.username !== undefined && {
+      authentication_method: settings.mechanism,
+      username: settings.username,
+      password: settings.password,
+    }),
+    ca_pem: settings.caPem,
+    ...(settings.clientCertPem !== undefined && {
+      client_cert_pem: settings.clientCertPem,
+      client_key_pem: settings.clientKeyPem,
+    }),
+    // Quick recovery in tests; the defaults (100 ms → 30 s) suit production.
+    retry_backoff_min_ms: 50,
+    retry_backoff_max_ms: 1000,
+    linger_ms: 2,
+  };
+}
+
+/** The configuration document (snake_case, as in kafka-forwarder.yaml) for one input → one output. */
+export function rawForwarderConfig(setup: KafkaForwarderSetup & { spoolDir: string }): Record<string, unknown> {
+  return {
+    log_level: setup.logLevel ?? 'silent',
+    server: { host: '127.0.0.1', port: 0, shutdown_timeout_ms: 10_000, ...setup.server },
+    spool: { path: setup.spoolDir },
+    inputs: [{ name: INPUT, credentials: [{ api_key: API_KEY, api_secret: API_SECRET }] }],
+    outputs: [{ ...rawOutput(setup.cluster, setup.topic, setup.security ?? 'SCRAM-SHA-256'), ...setup.output }],
+    connections: [{ name: CONNECTION, input: INPUT, output: OUTPUT, settings: { ...setup.settings } }],
+  };
+}
+
+export interface KafkaTestForwarder {
+  readonly forwarder: Forwarder;
+  readonly url: string;
+  readonly spoolDir: string;
+  close(): Promise<void>;
+}
+
+/** Starts a forwarder in this process. */
+export async function startKafkaTestForwarder(
+  setup: KafkaForwarderSetup,
+  options: { logger?: Logger } = {},
+): Promise<KafkaTestForwarder> {
+  const spoolDir = setup.spoolDir ?? tempDir();
+  const config = await buildConfig(rawForwarderConfig({ ...setup, spoolDir }), { source: 'test' });
+  const forwarder = await startForwarder(config, { logger: options.logger ?? silentLogger() });
+  return {
+    forwarder,
+    url: `http://127.0.0.1:${forwarder.address.port}`,
+    spoolDir,
+    close: () => forwarder.close(),
+  };
+}
+
+export interface ForwarderProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly url: string;
+  readonly spoolDir: string;
+  /** Resolves with the exit code, or the signal that ended it. */
+  readonly exited: Promise<number | NodeJS.Signals | null>;
+  /** SIGTERM (graceful close) and wait for the exit. */
+  stop(): Promise<number | NodeJS.Signals | null>;
+  /** SIGKILL (kill -9) and wait for the exit. */
+  kill(): Promise<number | NodeJS.Signals | null>;
+}
+
+/**
+ * Starts test/support/forwarder-process.ts with the project's Node 24 and waits for its port line.
+ * Its logs (stderr) go to `<spoolDir>.log` unless `inheritStderr` is set.
+ */
+export async function startForwarderProcess(
+  setup: KafkaForwarderSetup,
+  options: { inheritStderr?: boolean } = {},
+): Promise<ForwarderProcess> {
+  const spoolDir = setup.spoolDir ?? tempDir();
+  const configPath = `${spoolDir}.config.json`;
+  writeFileSync(configPath, JSON.stringify(rawForwarderConfig({ logLevel: 'info', ...setup, spoolDir })), {
+    mode: 0o600,
+  });
+  const logPath = `${spoolDir}.log`;
+  const child = spawn(NODE, [PROCESS_ENTRY, configPath], {
+    stdio: ['ignore', 'pipe', options.inheritStderr === true ? 'inherit' : 'pipe'],
+  });
+  if (options.inheritStderr !== true) {
+    child.stderr?.on('data', (chunk: Buffer) => writeFileSync(logPath, chunk, { flag: 'a' }));
+  }
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(signal ?? code)),
+  );
+  const lines = createInterface({ input: child.stdout! });
+  const ready = await new Promise<{ port: number; pid: number }>((resolve, reject) => {
+    lines.once('line', (line) => {
+      try {
+        resolve(JSON.parse(line) as { port: number; pid: number });
+      } catch {
+        reject(new Error(`unexpected output from the forwarder process: ${line}`));
+      }
+    });
+    void exited.then((how) =>
+      reject(new Error(`the forwarder process exited before it listened (${how}); log: ${readLog(logPath)}`)),
+    );
+  });
+  const signal = (name: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(name);
+    return exited;
+  };
+  return {
+    child,
+    pid: ready.pid,
+    url: `http://127.0.0.1:${ready.port}`,
+    spoolDir,
+    exited,
+    stop: () => signal('SIGTERM'),
+    kill: () => signal('SIGKILL'),
+  };
+}
+
+function readLog(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').slice(-2000);
+  } catch {
+    return '(none)';
+  }
+}
+
+export function basicAuth(key = API_KEY, secret = API_SECRET): string {
+  return `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`;
+}
+
+/** POSTs raw JSON text to /v2/events (or /v2/bulkevents) with plain fetch; returns the status. */
+export async function postRaw(url: string, body: string, bulk = false): Promise<number> {
+  const response = await fetch(`${url}/v2/${bulk ? 'bulkevents' : 'events'}`, {
+    method: 'POST',
+    headers: { authorization: basicAuth(), 'content-type': 'application/json' },
+    body,
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+export async function readiness(url: string): Promise<{ status: number; body: { status: string; reason?: string } }> {
+  const response = await fetch(`${url}/readyz`);
+  return { status: response.status, body: (await response.json()) as { status: string; reason?: string } };
+}
+
+export async function metricsText(url: string): Promise<string> {
+  const response = await fetch(`${url}/metrics`);
+  return response.text();
+}
+
+/** Polls until check() returns a value other than undefined, or fails after timeoutMs. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
