@@ -249,7 +249,7 @@ void describe('Events API: requests that are rejected, and never stored', () => 
     );
     const chunked = await postChunked(server.url, '/v2/bulkevents', parts);
     assert.equal(chunked.status, 413);
-    assert.equal(JSON.parse(chunked.body).errors[0].reason, 'BODY_TOO_LARGE');
+    assert.equal((JSON.parse(chunked.body) as { errors: { reason: string }[] }).errors[0].reason, 'BODY_TOO_LARGE');
     await expectNothingStored();
   });
 

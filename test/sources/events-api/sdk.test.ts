@@ -75,7 +75,7 @@ void describe('the official mparticle SDK against our Events API', () => {
     const before = (await server.records()).length;
     const outcome = await sdk.uploadEvents(sdkBatch('sdk-forbidden'));
     assert.equal(outcome.status, 403);
-    assert.equal(JSON.parse(outcome.body).errors[0].code, 'FORBIDDEN');
+    assert.equal((JSON.parse(outcome.body) as { errors: { code: string }[] }).errors[0].code, 'FORBIDDEN');
     assert.equal((await server.records()).length, before);
   });
 });

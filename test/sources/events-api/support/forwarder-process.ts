@@ -36,10 +36,11 @@ export async function startChildForwarder(options: ChildOptions): Promise<ChildF
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
     child.once('exit', (code, signal) => resolve(signal ?? code)),
   );
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const ready = await new Promise<{ port: number; recovery: Record<string, unknown> }>((resolve, reject) => {
     lines.once('line', (line) => {
-      if (line.startsWith('READY ')) resolve(JSON.parse(line.slice(6)));
+      if (line.startsWith('READY '))
+        resolve(JSON.parse(line.slice(6)) as { port: number; recovery: Record<string, unknown> });
       else reject(new Error(`unexpected output from the forwarder child: ${line}`));
     });
     void exited.then((how) => reject(new Error(`the forwarder child exited before it was ready (${how})`)));

@@ -17,16 +17,22 @@ interface EventsApi {
   uploadEvents(batch: Model, callback: Callback): void;
   bulkUploadEvents(batches: Model[], callback: Callback): void;
 }
-interface MParticleSdk {
+/** The SDK's client classes. */
+interface MParticleApi {
   ApiClient: new () => { basePath: string };
   Configuration: new (key: string, secret: string) => unknown;
   EventsApi: new (configuration: unknown, client: unknown) => EventsApi;
+}
+/** The SDK's model classes (Batch, AppEvent, Product…), by name. */
+interface MParticleModels {
   Batch: ModelClass;
   EventBase: ModelClass;
   [model: string]: ModelClass;
 }
 
-export const mParticle = createRequire(import.meta.url)('mparticle') as MParticleSdk;
+const sdk: unknown = createRequire(import.meta.url)('mparticle');
+export const mParticle = sdk as MParticleModels;
+const mParticleApi = sdk as MParticleApi;
 
 export interface SdkOutcome {
   readonly status: number;
@@ -35,9 +41,9 @@ export interface SdkOutcome {
 
 /** The SDK's EventsApi aimed at `baseUrl`/v2, as NOTES.md says a user must do it. */
 export function sdkClient(baseUrl: string, key: string, secret: string) {
-  const client = new mParticle.ApiClient();
+  const client = new mParticleApi.ApiClient();
   client.basePath = `${baseUrl}/v2`;
-  const api = new mParticle.EventsApi(new mParticle.Configuration(key, secret), client);
+  const api = new mParticleApi.EventsApi(new mParticleApi.Configuration(key, secret), client);
   const settle =
     (resolve: (outcome: SdkOutcome) => void) =>
     (error: Parameters<Callback>[0], _data: unknown, response: SdkResponse | undefined): void => {
