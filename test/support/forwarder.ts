@@ -10,7 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { buildConfig } from '../../src/config/index.ts';
 import { startForwarder, type Forwarder } from '../../src/main.ts';
 import { silentLogger, type Logger } from '../../src/telemetry/logger.ts';
-import { securitySettings, type KafkaCluster, type TestSecurity } from './kafka.ts';
+import type { JsonObject } from '../../src/format/json-value.ts';
+import { parseJson } from '../../src/format/lossless-json.ts';
+import { readRecords, securitySettings, type KafkaCluster, type TestSecurity } from './kafka.ts';
 
 export const API_KEY = 'kafka-e2e-key';
 export const API_SECRET = 'kafka-e2e-secret';
@@ -208,4 +210,31 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(100);
   }
+}
+
+export interface ConsumedRecord {
+  readonly key: string | null;
+  readonly partition: number;
+  readonly offset: bigint;
+  /** The record value exactly as Kafka holds it. */
+  readonly raw: string;
+  /** The value parsed losslessly (64-bit IDs as bigints). */
+  readonly value: JsonObject;
+}
+
+/** Reads `count` records of the topic from the beginning over PLAINTEXT, parsed losslessly. */
+export async function consumeRecords(
+  cluster: KafkaCluster,
+  topic: string,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<ConsumedRecord[]> {
+  const records = await readRecords(cluster, topic, count, { timeoutMs });
+  return records.map((record) => ({
+    key: record.key === undefined || record.key === null ? null : String(record.key),
+    partition: record.partition,
+    offset: record.offset,
+    raw: record.value,
+    value: parseJson(record.value) as JsonObject,
+  }));
 }

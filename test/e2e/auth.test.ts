@@ -1,0 +1,86 @@
+// Every way the sink can authenticate, against the real broker: SSL, mutual TLS, and SASL_SSL with
+// PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512. And a wrong password: the output pauses (metrics and
+// readiness say so), every batch is kept, and a restart with the right password delivers them.
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { isJsonObject } from '../../src/format/json-value.ts';
+import { sdkBatch, sdkClient } from '../sources/events-api/support/sdk.ts';
+import {
+  API_KEY,
+  API_SECRET,
+  CONNECTION,
+  consumeRecords,
+  metricsText,
+  readiness,
+  startKafkaTestForwarder,
+  waitFor,
+} from '../support/forwarder.ts';
+import { getTestKafkaCluster, uniqueTopicName, type KafkaCluster, type TestSecurity } from '../support/kafka.ts';
+
+let cluster: KafkaCluster;
+before(async () => {
+  cluster = await getTestKafkaCluster(1);
+});
+
+const variants: TestSecurity[] = ['SSL', 'MTLS', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
+for (const security of variants) {
+  test(`${security}: batches reach the topic`, async () => {
+    const topic = uniqueTopicName(`auth-${security.toLowerCase()}`);
+    await cluster.createTopic(topic, { partitions: 1 });
+    const forwarder = await startKafkaTestForwarder({ cluster, topic, security, settings: { send_as_batch: false } });
+    try {
+      const sdk = sdkClient(forwarder.url, API_KEY, API_SECRET);
+      assert.equal((await sdk.uploadEvents(sdkBatch(`auth-${security}`, ['custom_event']))).status, 202);
+      const [record] = await consumeRecords(cluster, topic, 1);
+      assert.equal(record.value.source_request_id, `auth-${security}`);
+      assert.deepEqual(forwarder.forwarder.outputs(), [{ output: 'kafka', state: 'ok' }]);
+    } finally {
+      await forwarder.close();
+    }
+  });
+}
+
+test('a wrong password pauses the output, keeps every batch, and the right one delivers them', async () => {
+  const topic = uniqueTopicName('auth-paused');
+  await cluster.createTopic(topic, { partitions: 1 });
+  const setup = { cluster, topic, security: 'SCRAM-SHA-512' as const, settings: { send_as_batch: false } };
+  const wrong = await startKafkaTestForwarder({ ...setup, output: { password: 'not-the-password' } });
+  const sdk = sdkClient(wrong.url, API_KEY, API_SECRET);
+  for (let i = 0; i < 3; i++)
+    assert.equal((await sdk.uploadEvents(sdkBatch(`paused-${i}`, ['screen_view']))).status, 202);
+
+  const status = await waitFor('the output to pause', () => {
+    const [output] = wrong.forwarder.outputs();
+    return output.state === 'paused' ? output : undefined;
+  });
+  assert.equal(status.code, 'SASL_AUTHENTICATION_FAILED');
+  assert.match(status.fix ?? '', /username\/password/);
+
+  const ready = await readiness(wrong.url);
+  assert.equal(ready.status, 503);
+  assert.match(ready.body.reason ?? '', /output kafka is paused: .*SASL_AUTHENTICATION_FAILED/);
+  assert.doesNotMatch(ready.body.reason ?? '', /not-the-password/);
+
+  const metrics = await metricsText(wrong.url);
+  assert.match(metrics, /kf_output_state\{output="kafka",state="paused",reason="SASL_AUTHENTICATION_FAILED"\} 1/);
+  assert.match(metrics, /kf_retries_total\{output="kafka",class="configuration"\} [1-9]/);
+  assert.equal(wrong.forwarder.spool.stats().backlog[CONNECTION], 3);
+  await wrong.close();
+
+  const right = await startKafkaTestForwarder({ ...setup, spoolDir: wrong.spoolDir });
+  try {
+    const records = await consumeRecords(cluster, topic, 3);
+    assert.deepEqual(
+      records.map((record) => record.value.source_request_id),
+      ['paused-0', 'paused-1', 'paused-2'],
+    );
+    assert.ok(records.every((record) => isJsonObject(record.value)));
+    await waitFor(
+      'the backlog to drain',
+      () => (right.forwarder.spool.stats().backlog[CONNECTION] ?? 0) === 0 || undefined,
+    );
+    assert.equal((await readiness(right.url)).status, 200);
+  } finally {
+    await right.close();
+  }
+});
