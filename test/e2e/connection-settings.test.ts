@@ -100,7 +100,7 @@ describe('defaults (mParticle’s)', () => {
     assert.equal(batch.environment, 'development');
     assert.equal(batch.source_request_id, 'defaults-1');
     for (const event of eventsOf(record)) {
-      assert.match(String(event.message_id), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      assert.match(event.message_id as string, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       assert.equal(event.message_type, event.event_type);
       assert.ok(isJsonObject(event.data));
       assert.equal(event.data.event_start_unixtime_ms, event.data.timestamp_unixtime_ms);
@@ -115,7 +115,7 @@ describe('defaults (mParticle’s)', () => {
     assert.deepEqual(
       (record.value.user_identities as JsonObject[])
         .map(({ identity_type, identity }) => [identity_type, identity])
-        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+        .sort((a, b) => (a[0] as string).localeCompare(b[0] as string)),
       [
         ['customer_id', 'c-42'],
         ['email', 'a@example.com'],
@@ -237,7 +237,7 @@ test('Send as Batch off: one record per event, each in its batch’s context', a
     3,
   );
   assert.deepEqual(records.map(typesOf), [['custom_event'], ['screen_view'], ['crash_report']]);
-  assert.equal(new Set(records.map((record) => String(record.value.batch_id))).size, 1);
+  assert.equal(new Set(records.map((record) => record.value.batch_id)).size, 1);
   for (const record of records) {
     assert.equal(record.value.source_request_id, 'per-event');
     assert.equal(record.key, '1234567890123');

@@ -78,7 +78,7 @@ async function runCaptured(
   };
   if (options.wrongPassword !== undefined) secrets['wrong SASL password'] = options.wrongPassword;
 
-  const child = await spawnForwarder(configPath);
+  const child = await spawnForwarder(configPath, { env: { KF_E2E_LOG_CONFIG: '1' } });
   children.push(child);
   const answers: string[] = [];
   const runId = newRunId();
@@ -147,7 +147,11 @@ for (const security of ['SCRAM-SHA-512', 'MTLS'] as const) {
       const { captured, secrets, delivered } = await runCaptured({ security });
       t.diagnostic(`captured ${captured.length} characters of output; ${delivered} events delivered`);
       // The capture is real: debug lines and the error answers are in it.
-      assert.match(captured, /"level":"debug"/, 'debug logging was on');
+      assert.match(
+        captured,
+        /"level":"debug".*"msg":"configuration loaded"/,
+        'debug logging was on, the configuration logged',
+      );
       assert.match(captured, /AUTH_INVALID|not valid/, 'error answers were captured');
       assertNoSecrets(`${security} run output`, captured, secrets);
     },

@@ -9,6 +9,10 @@ import { createLogger } from '../../../src/telemetry/logger.ts';
 const configFile = process.argv[2];
 const config = await loadConfig({ path: configFile, env: process.env });
 const logger = createLogger({ level: config.logLevel });
+// The redaction test's canary: the whole loaded configuration, secrets and PEMs included, goes
+// through the logger at debug level, so the logger's redaction configuration — not the care of
+// whoever logs — must keep them out of the output.
+if (process.env.KF_E2E_LOG_CONFIG === '1') logger.debug({ config }, 'configuration loaded');
 const forwarder = await startForwarder(config, { logger });
 process.stdout.write(`${JSON.stringify({ forwarderPort: forwarder.address.port })}\n`);
 
