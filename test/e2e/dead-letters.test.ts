@@ -1,0 +1,67 @@
+// Per-record failures: a record the broker will never take (here: larger than the topic's
+// max.message.bytes) sends its batch to the dead letters with the reason, and the batches around
+// it are delivered, in order. An event too large for max_message_bytes even alone never reaches
+// the broker and is dead-lettered the same way.
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import {
+  CONNECTION,
+  consumeRecords,
+  metricsText,
+  postRaw,
+  startKafkaTestForwarder,
+  waitFor,
+} from '../support/forwarder.ts';
+import { getTestKafkaCluster, uniqueTopicName, type KafkaCluster } from '../support/kafka.ts';
+
+let cluster: KafkaCluster;
+before(async () => {
+  cluster = await getTestKafkaCluster(1);
+});
+
+function batch(name: string, padBytes = 0): string {
+  const pad = padBytes > 0 ? `,"custom_attributes":{"pad":"${'p'.repeat(padBytes)}"}` : '';
+  return `{"environment":"production","mpid":5,"source_request_id":"${name}","events":[{"event_type":"custom_event","data":{"event_name":"${name}","custom_event_type":"other"${pad}}}]}`;
+}
+
+for (const where of ['broker', 'forwarder'] as const) {
+  test(`a record too large for the ${where} is dead-lettered and the others go through`, async () => {
+    const topic = uniqueTopicName(`dead-${where}`);
+    await cluster.createTopic(topic, {
+      partitions: 1,
+      ...(where === 'broker' && { configs: { 'max.message.bytes': '3000' } }),
+    });
+    const forwarder = await startKafkaTestForwarder({
+      cluster,
+      topic,
+      settings: { send_as_batch: false },
+      ...(where === 'forwarder' && { output: { max_message_bytes: 3000 } }),
+    });
+    try {
+      const body = [batch('before'), batch('huge', 6000), batch('after')];
+      assert.equal(await postRaw(forwarder.url, `[${body.join(',')}]`, true), 202);
+      const records = await consumeRecords(cluster, topic, 2);
+      assert.deepEqual(
+        records.map((record) => record.value.source_request_id),
+        ['before', 'after'],
+      );
+      const [dead] = await waitFor('the dead letter', async () => {
+        const list = await forwarder.forwarder.spool.listDeadLetters(CONNECTION);
+        return list.length > 0 ? list : undefined;
+      });
+      assert.match(dead.reason, /^RECORD_TOO_LARGE: /);
+      const shown = await forwarder.forwarder.spool.showDeadLetter(dead.id);
+      assert.match(shown?.payload.toString('utf8') ?? '', /"source_request_id":"huge"/);
+      await waitFor(
+        'the backlog to drain',
+        () => (forwarder.forwarder.spool.stats().backlog[CONNECTION] ?? 0) === 0 || undefined,
+      );
+      await waitFor('the dead-letter gauge', async () =>
+        /kf_dead_letters 1\b/.test(await metricsText(forwarder.url)) ? true : undefined,
+      );
+      assert.deepEqual(forwarder.forwarder.outputs(), [{ output: 'kafka', state: 'ok' }]);
+    } finally {
+      await forwarder.close();
+    }
+  });
+}
