@@ -22,6 +22,8 @@ export interface LoadOptions {
   readonly paddingBytes?: number;
   /** Pause between a worker's requests (ms); 0 for as fast as possible. */
   readonly pauseMs?: number;
+  /** Cap on events offered per second, over all workers. */
+  readonly eventsPerSecond?: number;
 }
 
 export interface Outcome {
@@ -69,15 +71,21 @@ export function buildBatch(options: {
   };
 }
 
-/** Posts one body to /v2/events; resolves with the status (never rejects). */
-export function postBatch(port: number, auth: string, body: string, agent?: Agent): Promise<number | 'error'> {
+/** Posts one body to /v2/events (or `path`); resolves with the status (never rejects). */
+export function postBatch(
+  port: number,
+  auth: string,
+  body: string,
+  agent?: Agent,
+  path = '/v2/events',
+): Promise<number | 'error'> {
   return new Promise((resolve) => {
     const req = request(
       {
         host: '127.0.0.1',
         port,
         method: 'POST',
-        path: '/v2/events',
+        path,
         agent,
         headers: { authorization: auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       },
@@ -111,6 +119,7 @@ export class LoadGenerator {
   #stopping = false;
   #done: Promise<void> | undefined;
   #port: number;
+  #nextSendAt = 0;
 
   constructor(options: LoadOptions) {
     this.#options = options;
@@ -165,6 +174,16 @@ export class LoadGenerator {
     };
   }
 
+  /** Holds a worker back so that all workers together stay under eventsPerSecond. */
+  async #pace(events: number): Promise<void> {
+    const rate = this.#options.eventsPerSecond;
+    if (rate === undefined) return;
+    const now = performance.now();
+    this.#nextSendAt = Math.max(this.#nextSendAt, now) + (events * 1000) / rate;
+    const wait = this.#nextSendAt - now - (events * 1000) / rate;
+    if (wait > 0) await sleep(wait);
+  }
+
   async #work(mpids: string[]): Promise<void> {
     const { eventsPerBatch, runId, paddingBytes, maxEvents, pauseMs } = this.#options;
     const auth = basicAuth(this.#options.apiKey, this.#options.apiSecret);
@@ -176,6 +195,7 @@ export class LoadGenerator {
       const seqs = Array.from({ length: eventsPerBatch }, (_, index) => first + index);
       this.#nextSeq.set(mpid, first + eventsPerBatch);
       this.#offered += eventsPerBatch;
+      await this.#pace(eventsPerBatch);
       const body = JSON.stringify(buildBatch({ mpid, runId, seqs, paddingBytes }));
       const status = await postBatch(this.#port, auth, body, this.#agent);
       this.#requests++;
