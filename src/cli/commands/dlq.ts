@@ -2,7 +2,6 @@
 // queue (same batch id, new position) for the server to send again when it next runs.
 import type { DeadLetterSummary, Spool } from '../../spool/index.ts';
 import { parseJson } from '../../format/lossless-json.ts';
-import type { JsonValue } from '../../format/json-value.ts';
 import {
   configOption,
   EXIT_FAILED,
@@ -17,6 +16,7 @@ import {
 import { loadCliConfig } from '../config.ts';
 import { eprintln, formatBytes, formatTable, println, type CliIo } from '../io.ts';
 import { createProgressBar } from '../progress-bar.ts';
+import { prettyJson } from '../pretty-json.ts';
 import { busyMessage, openSpoolForCli } from '../spool-access.ts';
 
 const connectionOption = { flag: '--connection NAME', help: 'only the dead letters of this connection' };
@@ -166,17 +166,3 @@ export const dlqReplayCommand: CommandDefinition = {
     });
   },
 };
-
-/** Indented JSON that keeps 64-bit integers (parsed as bigint) exact. */
-export function prettyJson(value: JsonValue, indent = ''): string {
-  if (typeof value === 'bigint') return value.toString();
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    return `[\n${value.map((item) => inner + prettyJson(item, inner)).join(',\n')}\n${indent}]`;
-  }
-  const entries = Object.entries(value);
-  if (entries.length === 0) return '{}';
-  return `{\n${entries.map(([key, item]) => `${inner}${JSON.stringify(key)}: ${prettyJson(item, inner)}`).join(',\n')}\n${indent}}`;
-}
