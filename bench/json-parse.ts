@@ -69,12 +69,27 @@ const candidates: Candidate[] = [
     stringify: (v) => JSON.stringify(v),
   },
   {
-    name: 'ours: native reviver + rawJSON',
+    name: 'ours: parseJson (marker pass)',
     lossless: true,
     parse: (t) => parseJson(t),
     stringify: (v) => stringifyJson(v as JsonValue),
   },
+  {
+    // The approach parseJson used first, and still uses for texts holding a \u0000 escape.
+    name: 'native reviver + context.source',
+    lossless: true,
+    parse: (t) => (JSON as unknown as ReviverJson).parse(t, reviveWithSource),
+    stringify: (v) => stringifyJson(v as JsonValue),
+  },
 ];
+
+interface ReviverJson {
+  parse(text: string, reviver: (key: string, value: unknown, context: { source?: string }) => unknown): unknown;
+}
+function reviveWithSource(_key: string, value: unknown, context: { source?: string }): unknown {
+  if (typeof value !== 'number' || Number.isSafeInteger(value)) return value;
+  return context.source !== undefined && /^-?\d+$/.test(context.source) ? BigInt(context.source) : value;
+}
 
 interface LosslessJsonModule {
   parse(text: string, reviver: null, parseNumber: (digits: string) => unknown): unknown;

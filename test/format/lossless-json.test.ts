@@ -91,3 +91,52 @@ void describe('stringifyJson', () => {
     assert.deepEqual(stringifyJsonToBuffer(value), Buffer.from('{"a":"é","b":9223372036854775807}', 'utf8'));
   });
 });
+
+void describe('parseJson marker pass (long integers outside strings)', () => {
+  void it('leaves digits inside strings alone, including after escaped quotes', () => {
+    const text =
+      '{"a":"x 12345678901234567890 \\" 98765432109876543210","b":-9223372036854775808,"c":["1234567890123456789"]}';
+    assert.equal(stringifyJson(parseJson(text)), text);
+    assert.equal((parseJson(text) as JsonObject).b, -9223372036854775808n);
+  });
+
+  void it('keeps safe 16-digit integers as numbers and unsafe ones as bigints', () => {
+    const value = parseJson('[9007199254740991,-9007199254740991,9007199254740992,1000000000000000]') as unknown[];
+    assert.deepEqual(value, [9007199254740991, -9007199254740991, 9007199254740992n, 1000000000000000]);
+  });
+
+  void it('does not turn malformed numbers into valid JSON', () => {
+    for (const text of [
+      '{1234567890123456789:1}',
+      '[00000000000000001]',
+      '[--1234567890123456789]',
+      '[1234567890123456789x]',
+    ]) {
+      assert.throws(
+        () => parseJson(text),
+        (error: unknown) => isForwarderError(error, 'BAD_JSON'),
+        text,
+      );
+    }
+  });
+
+  void it('leaves fractions and exponents with long digit runs as numbers', () => {
+    assert.deepEqual(parseJson('[12345678901234567.5,1.12345678901234567,1e1234567890123456]'), [
+      12345678901234567.5,
+      1.12345678901234567,
+      Infinity,
+    ]);
+  });
+
+  void it('reads a text holding a \\u0000 escape exactly (the marker cannot collide)', () => {
+    const text = '{"a":"\\u0000#1","b":12345678901234567890}';
+    const value = parseJson(text) as JsonObject;
+    assert.equal(value.a, '\u0000#1');
+    assert.equal(value.b, 12345678901234567890n);
+  });
+
+  void it('handles very long strings next to long integers', () => {
+    const text = `{"s":"${'y'.repeat(300_000)}","n":12345678901234567891}`;
+    assert.equal(stringifyJson(parseJson(text)), text);
+  });
+});
