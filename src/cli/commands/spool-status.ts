@@ -74,7 +74,8 @@ function printStats(stats: SpoolStats, config: ForwarderConfig, io: CliIo): void
   for (const line of formatTable(['connection', 'output', 'backlog', 'dead letters'], rows)) println(io, `  ${line}`);
   const perOutput = new Map<string, number>();
   for (const [connection, backlog] of Object.entries(stats.backlog)) {
-    const output = outputOf(config, connection);
+    const output = config.connections.find((candidate) => candidate.name === connection)?.output;
+    if (output === undefined) continue;
     perOutput.set(output, (perOutput.get(output) ?? 0) + backlog);
   }
   if (perOutput.size > 0) {
