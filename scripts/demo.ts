@@ -63,13 +63,19 @@ process.once('exit', () => cluster?.signalAllSync('SIGKILL'));
 async function main(): Promise<number> {
   say('kafka-forwarder demo: mParticle SDK → kafka-forwarder → Kafka (SASL_SSL, SCRAM-SHA-512) → consumer');
 
+  // One directory for everything (Kafka's data and certificates, config, spool), removed at the end.
+  workDir = await mkdtemp(path.join(os.tmpdir(), 'kafka-forwarder-demo-'));
+
   step(1, 'Starting a local Kafka (1 broker)');
-  cluster = await startKafkaCluster({ brokers: 1, onProgress: (message) => say(`   ${message}`) });
+  cluster = await startKafkaCluster({
+    brokers: 1,
+    dir: path.join(workDir, 'kafka'),
+    onProgress: (message) => say(`   ${message}`),
+  });
 
   step(2, `Creating topic "${TOPIC}" and writing the demo configuration`);
   await cluster.createTopic(TOPIC, { partitions: PARTITIONS });
   say(`   topic "${TOPIC}": ${PARTITIONS} partitions`);
-  workDir = await mkdtemp(path.join(os.tmpdir(), 'kafka-forwarder-demo-'));
   const configFile = path.join(workDir, 'kafka-forwarder.yaml');
   const passwordFile = path.join(workDir, 'kafka-password');
   const user = cluster.users.scramSha512;
