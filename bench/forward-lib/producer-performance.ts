@@ -60,7 +60,7 @@ export async function runProducerPerformance(options: ProducerPerformanceOptions
     String(options.recordSize),
     '--throughput',
     '-1',
-    '--producer.config',
+    '--command-config',
     propsFile,
   ];
   const output = await new Promise<string>((resolve, reject) => {
