@@ -131,7 +131,7 @@ class DiagnosisContext {
   // --- 1. DNS ---------------------------------------------------------------------------------
 
   async dns(): Promise<StageResult> {
-    const results = await Promise.all(this.servers.map((server) => resolveHost(server.host)));
+    const results = await Promise.all(this.servers.map((server) => resolveHost(server.host, this.timeoutMs)));
     const details = this.servers.map((server, i) => {
       const result = results[i];
       if (result.literal) return `${server.text}: an IP address, no lookup needed`;
@@ -315,7 +315,7 @@ class DiagnosisContext {
     const advertisedFix =
       'the brokers advertise this address (advertised.listeners) and clients must reach it: fix advertised.listeners ' +
       'for the listener you use, or the DNS/network between here and the brokers';
-    const resolved = await resolveHost(server.host);
+    const resolved = await resolveHost(server.host, this.timeoutMs);
     if (resolved.error !== undefined) return { summary: dnsErrorText(server.host, resolved.error), fix: advertisedFix };
     const connected = await tcpConnect(server, this.timeoutMs);
     if (connected.error !== undefined) {
@@ -582,13 +582,24 @@ interface Resolved {
   error?: NodeJS.ErrnoException;
 }
 
-async function resolveHost(host: string): Promise<Resolved> {
+/** Resolves as the Kafka client will (getaddrinfo), giving up after timeoutMs. */
+async function resolveHost(host: string, timeoutMs: number): Promise<Resolved> {
   if (net.isIP(host) !== 0) return { literal: true, addresses: [host] };
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error: NodeJS.ErrnoException = new Error(`DNS lookup of ${host} timed out`);
+      error.code = 'EAI_AGAIN';
+      reject(error);
+    }, timeoutMs);
+  });
   try {
-    const found = await lookup(host, { all: true });
+    const found = await Promise.race([lookup(host, { all: true }), timedOut]);
     return { literal: false, addresses: found.map((entry) => entry.address) };
   } catch (error) {
     return { literal: false, addresses: [], error: error as NodeJS.ErrnoException };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
