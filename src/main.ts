@@ -138,16 +138,14 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
         if (recovering) return 'recovering the spool';
         if (spool.state === 'full') return 'the spool is above its high-water mark';
         if (spool.state === 'unavailable') return 'the spool is not writable';
-        // A paused output needs a person: say so where orchestration and on-call look. (Batches
-        // are still accepted and kept meanwhile; the spool's high-water mark bounds how long.)
-        const paused = outputs().filter((output) => output.state === 'paused');
-        if (paused.length > 0) {
-          return paused
-            .map((output) => `output ${output.output} is paused: ${output.reason} (${output.code}); ${output.fix}`)
-            .join('; ');
-        }
         return null;
       },
+      // A paused output needs a person: say so where orchestration and on-call look. Batches are
+      // still accepted and kept meanwhile; the spool's high-water mark bounds for how long.
+      degradedReasons: () =>
+        outputs()
+          .filter((output) => output.state === 'paused')
+          .map((output) => `output ${output.output} is paused: ${output.reason} (${output.code}); ${output.fix}`),
     },
     config.server.tls,
   );

@@ -203,7 +203,7 @@ const outputSchema: SettingSchema = {
     ca_pem: {
       type: 'string',
       description:
-        "PEM certificates of extra certificate authorities to trust for the brokers' TLS certificates, besides the system's. Unset: only publicly trusted CAs, as at mParticle.",
+        "PEM certificates of the certificate authorities to trust for the brokers' TLS certificates, for private CAs. When set, only these CAs are trusted (like Kafka's ssl.truststore.location). Unset: the publicly trusted CAs, as at mParticle.",
     },
     ca_file: fileFor('ca_pem', 'the PEM CA certificates'),
     client_cert_pem: {

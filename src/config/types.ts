@@ -65,7 +65,7 @@ export interface OutputConfig {
   /** Unset with password unset: TLS client authentication only (mParticle's "SSL" method). */
   username?: string;
   password?: string;
-  /** Extra CA certificates (PEM) to trust besides the system store. */
+  /** CA certificates (PEM) to trust instead of the public CAs: for brokers with private CAs. */
   caPem?: string;
   /** Client certificate and key (PEM) for mutual TLS; both or neither. */
   clientCertPem?: string;

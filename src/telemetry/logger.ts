@@ -1,6 +1,7 @@
-// Structured JSON logs (pino). Secrets are removed by configuration, not by care: every path
-// that can hold a password, API secret or private key is listed in REDACT_PATHS, and pino
-// censors it wherever it appears in a logged object. Callers should still never log secrets.
+// Structured JSON logs (pino). Secrets are removed by configuration, not by care: every logged
+// object passes through redactSecrets(), which censors, at any depth, each property whose name
+// says it holds a secret (SECRET_KEYS) and any string that is PEM private-key material, whatever
+// its name. Callers should still never log secrets.
 import { pino } from 'pino';
 import type { Logger, LevelWithSilent, DestinationStream } from 'pino';
 
@@ -20,21 +21,49 @@ const SECRET_KEYS = [
   'sasl',
 ];
 
-/** Paths censored in every log line, at the top level and up to three levels deep. */
-export const REDACT_PATHS: string[] = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`]).concat([
-  'req.headers.authorization',
-  'headers.authorization',
-]);
+export const CENSOR = '[redacted]';
+const SECRET_KEY_SET = new Set(SECRET_KEYS.map((k) => k.toLowerCase()));
+const PRIVATE_KEY_PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 
-export function createLogger(options: { level?: LogLevel; destination?: DestinationStream; name?: string } = {}): Logger {
+function isSecretKey(name: string): boolean {
+  return SECRET_KEY_SET.has(name.toLowerCase());
+}
+
+/**
+ * Returns `value` with every secret censored. Objects are copied only where something changes,
+ * so the usual log line (no secrets) costs one walk and no allocation.
+ */
+export function redactSecrets<T>(value: T, seen: WeakSet<object> = new WeakSet()): T {
+  if (typeof value === 'string') return (PRIVATE_KEY_PEM.test(value) ? CENSOR : value) as T;
+  if (typeof value !== 'object' || value === null || value instanceof Error || Buffer.isBuffer(value)) return value;
+  if (seen.has(value)) return value;
+  seen.add(value);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((item: unknown, i) => {
+      const redacted = redactSecrets(item, seen);
+      if (redacted !== item) (copy ??= [...value])[i] = redacted;
+    });
+    return (copy ?? value) as T;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const [name, item] of Object.entries(value)) {
+    const redacted = isSecretKey(name) && item !== undefined && item !== null ? CENSOR : redactSecrets(item, seen);
+    if (redacted !== item) (copy ??= { ...(value as Record<string, unknown>) })[name] = redacted;
+  }
+  return (copy ?? value) as T;
+}
+
+export function createLogger(
+  options: { level?: LogLevel; destination?: DestinationStream; name?: string } = {},
+): Logger {
   return pino(
     {
       name: options.name ?? 'kafka-forwarder',
       level: options.level ?? 'info',
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: { level: (label) => ({ level: label }), log: (object) => redactSecrets(object) },
     },
     options.destination,
   );

@@ -56,10 +56,13 @@ test('a wrong password pauses the output, keeps every batch, and the right one d
   assert.equal(status.code, 'SASL_AUTHENTICATION_FAILED');
   assert.match(status.fix ?? '', /username\/password/);
 
+  // Still ready (batches are accepted and kept), but degraded, naming the output and the fix.
   const ready = await readiness(wrong.url);
-  assert.equal(ready.status, 503);
-  assert.match(ready.body.reason ?? '', /output kafka is paused: .*SASL_AUTHENTICATION_FAILED/);
-  assert.doesNotMatch(ready.body.reason ?? '', /not-the-password/);
+  assert.equal(ready.status, 200);
+  assert.equal(ready.body.status, 'degraded');
+  const warnings = (ready.body.warnings ?? []).join('\n');
+  assert.match(warnings, /output kafka is paused: .*SASL_AUTHENTICATION_FAILED/);
+  assert.doesNotMatch(warnings, /not-the-password/);
 
   const metrics = await metricsText(wrong.url);
   assert.match(metrics, /kf_output_state\{output="kafka",state="paused",reason="SASL_AUTHENTICATION_FAILED"\} 1/);

@@ -187,7 +187,9 @@ export async function postRaw(url: string, body: string, bulk = false): Promise<
   return response.status;
 }
 
-export async function readiness(url: string): Promise<{ status: number; body: { status: string; reason?: string } }> {
+export async function readiness(
+  url: string,
+): Promise<{ status: number; body: { status: string; reason?: string; warnings?: string[] } }> {
   const response = await fetch(`${url}/readyz`);
   return { status: response.status, body: (await response.json()) as { status: string; reason?: string } };
 }

@@ -15,6 +15,12 @@ export interface ServerHandlers {
   ingest(request: IncomingMessage, response: ServerResponse, bulk: boolean): Promise<void>;
   /** null when ready; else why not (spool full, recovering, shutting down…). */
   notReadyReason(): string | null;
+  /**
+   * Problems that need a person but do not stop ingest (a paused output: its batches are still
+   * accepted and kept). /readyz reports them with 200, status "degraded": taking the instance out
+   * of rotation would lose events at clients that do not retry, while the spool keeps them safe.
+   */
+  degradedReasons?(): string[];
   openapi(): unknown;
   metrics: Metrics;
   logger: Logger;
@@ -27,7 +33,10 @@ export interface EventsApiServer {
   close(deadlineMs: number): Promise<void>;
 }
 
-export function createEventsApiServer(handlers: ServerHandlers, tls?: { certPem: string; keyPem: string }): EventsApiServer {
+export function createEventsApiServer(
+  handlers: ServerHandlers,
+  tls?: { certPem: string; keyPem: string },
+): EventsApiServer {
   let closing = false;
   let inFlight = 0;
   let drained: (() => void) | undefined;
@@ -51,7 +60,9 @@ export function createEventsApiServer(handlers: ServerHandlers, tls?: { certPem:
     if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
     if (path === '/readyz') {
       const reason = closing ? 'shutting down' : handlers.notReadyReason();
-      return reason === null ? sendJson(response, 200, { status: 'ready' }) : sendJson(response, 503, { status: 'not ready', reason });
+      if (reason !== null) return sendJson(response, 503, { status: 'not ready', reason });
+      const warnings = handlers.degradedReasons?.() ?? [];
+      return sendJson(response, 200, warnings.length === 0 ? { status: 'ready' } : { status: 'degraded', warnings });
     }
     if (path === '/metrics' && method === 'GET') {
       const { contentType, body } = await handlers.metrics.render();
