@@ -47,8 +47,9 @@ export function redactSecrets<T>(value: T, seen: WeakSet<object> = new WeakSet()
     return (copy ?? value) as T;
   }
   let copy: Record<string, unknown> | undefined;
-  for (const [name, item] of Object.entries(value)) {
-    const redacted = isSecretKey(name) && item !== undefined && item !== null ? CENSOR : redactSecrets(item, seen);
+  for (const [name, item] of Object.entries(value as Record<string, unknown>)) {
+    const redacted: unknown =
+      isSecretKey(name) && item !== undefined && item !== null ? CENSOR : redactSecrets(item, seen);
     if (redacted !== item) (copy ??= { ...(value as Record<string, unknown>) })[name] = redacted;
   }
   return (copy ?? value) as T;
