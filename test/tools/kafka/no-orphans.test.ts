@@ -2,7 +2,7 @@
 // SIGINT, which it handles) while a test holds the shared cluster, and every broker JVM must go.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -14,10 +14,19 @@ const fixture = path.join(repoRoot, 'test', 'tools', 'kafka', 'fixtures', 'holds
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'no-orphans-'));
 after(() => rmSync(workDir, { recursive: true, force: true }));
 
-async function waitForFile(file: string, timeoutMs: number): Promise<string> {
+/** Waits for the fixture's report; fails at once, with the runner's output, if the runner ends first. */
+async function waitForReport(
+  file: string,
+  timeoutMs: number,
+  runnerEnded: () => boolean,
+  logFile: string,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   while (!existsSync(file) || readFileSync(file, 'utf8') === '') {
-    if (Date.now() > deadline) throw new Error(`${file} did not appear within ${timeoutMs} ms`);
+    if (runnerEnded() || Date.now() > deadline) {
+      const output = readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
+      throw new Error(`no report from the fixture (runner ${runnerEnded() ? 'ended' : 'still running'}):\n${output}`);
+    }
     await sleep(200);
   }
   return readFileSync(file, 'utf8');
@@ -31,15 +40,24 @@ for (const killSignal of ['SIGKILL', 'SIGINT'] as const) {
     delete env.KAFKA_FORWARDER_TEST_CLUSTER;
     delete env.KAFKA_FORWARDER_TEST_CLUSTER3;
     delete env.NODE_TEST_CONTEXT;
+    const logFile = path.join(workDir, `${killSignal}.log`);
+    const log = openSync(logFile, 'w');
     const runner = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'run-tests.ts'), fixture], {
       cwd: repoRoot,
       env,
-      stdio: 'ignore',
+      stdio: ['ignore', log, log],
     });
-    const runnerExit = new Promise<number | null>((resolve) => runner.on('exit', (code) => resolve(code)));
+    closeSync(log);
+    let ended = false;
+    const runnerExit = new Promise<number | null>((resolve) =>
+      runner.on('exit', (code) => {
+        ended = true;
+        resolve(code);
+      }),
+    );
     let testPid: number | undefined;
     try {
-      const { javaPids, testPid: pid } = JSON.parse(await waitForFile(report, 180_000)) as {
+      const { javaPids, testPid: pid } = JSON.parse(await waitForReport(report, 180_000, () => ended, logFile)) as {
         javaPids: number[];
         testPid: number;
       };
