@@ -35,7 +35,11 @@ export async function ensureKafkaJars(onProgress: ProgressListener = () => {}): 
   await new Promise<void>((resolve, reject) => {
     const child = spawn('mvn', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const relay = (chunk: Buffer): void => {
-      for (const line of chunk.toString('utf8').split('\n')) {
+      // Without the colour codes Maven emits even in batch mode.
+      for (const line of chunk
+        .toString('utf8')
+        .replace(/\x1b\[[0-9;]*m/g, '')
+        .split('\n')) {
         if (line.trim() !== '') onProgress(`  mvn: ${line.trimEnd()}`);
       }
     };
