@@ -18,7 +18,10 @@ function define<const T extends Record<string, ErrorDefinition>>(table: T): T {
 
 export const errorRegistry = define({
   // --- events-api: answers to HTTP clients (mParticle's status codes) ---
-  AUTH_MISSING: { status: 401, message: 'Authorization header is missing; send HTTP Basic auth with your API key and secret.' },
+  AUTH_MISSING: {
+    status: 401,
+    message: 'Authorization header is missing; send HTTP Basic auth with your API key and secret.',
+  },
   AUTH_MALFORMED: { status: 401, message: 'Authorization header is malformed: {reason}.' },
   AUTH_INVALID: { status: 403, message: 'The API key or secret is not valid.' },
   BAD_JSON: { status: 400, message: 'The request body is not valid JSON: {reason}.' },
@@ -44,7 +47,10 @@ export const errorRegistry = define({
 
   // --- config ---
   CONFIG_INVALID: { status: 500, message: 'The configuration in {source} is not valid:\n{problems}' },
-  CONFIG_NOT_FOUND: { status: 500, message: 'No configuration file at {path}; pass --config or set KAFKA_FORWARDER_CONFIG.' },
+  CONFIG_NOT_FOUND: {
+    status: 500,
+    message: 'No configuration file at {path}; pass --config or set KAFKA_FORWARDER_CONFIG.',
+  },
   CONFIG_UNREADABLE: { status: 500, message: 'Cannot read the configuration file {path}: {reason}.' },
   CONFIG_SECRET_UNRESOLVED: { status: 500, message: '{path}: {reason}' },
 

@@ -37,7 +37,11 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
-  readonly spoolBytes = new Gauge({ name: 'kf_spool_bytes', help: 'Bytes held in the spool.', registers: [this.registry] });
+  readonly spoolBytes = new Gauge({
+    name: 'kf_spool_bytes',
+    help: 'Bytes held in the spool.',
+    registers: [this.registry],
+  });
   readonly spoolRecords = new Gauge({
     name: 'kf_spool_records',
     help: 'Batches held in the spool.',

@@ -52,7 +52,10 @@ export function parseBasicAuthorization(header: string | undefined): { apiKey: s
   if (!match) throw new ForwarderError('AUTH_MALFORMED', { reason: 'expected "Basic <base64(key:secret)>"' });
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 0) throw new ForwarderError('AUTH_MALFORMED', { reason: 'the decoded credentials have no ":" between key and secret' });
+  if (colon < 0)
+    throw new ForwarderError('AUTH_MALFORMED', {
+      reason: 'the decoded credentials have no ":" between key and secret',
+    });
   const apiKey = decoded.slice(0, colon);
   const apiSecret = decoded.slice(colon + 1);
   if (apiKey === '') throw new ForwarderError('AUTH_MALFORMED', { reason: 'the API key is empty' });

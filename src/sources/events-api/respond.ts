@@ -21,7 +21,12 @@ export function sendAccepted(response: ServerResponse): void {
   response.end();
 }
 
-export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   response.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -38,6 +43,11 @@ export function sendError(response: ServerResponse, error: unknown, headers: Rec
   const status = known?.status ?? unavailable?.status ?? 500;
   const message = known?.message ?? unavailable?.message ?? 'Internal server error.';
   const reason = known?.code ?? unavailable?.code ?? 'INTERNAL';
-  sendJson(response, status, { errors: [{ code: WIRE_CODES[status] ?? 'INTERNAL_SERVER_ERROR', message, reason }] }, headers);
+  sendJson(
+    response,
+    status,
+    { errors: [{ code: WIRE_CODES[status] ?? 'INTERNAL_SERVER_ERROR', message, reason }] },
+    headers,
+  );
   return status;
 }
