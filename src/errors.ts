@@ -37,11 +37,7 @@ export const errorRegistry = define({
   SPOOL_UNAVAILABLE: { status: 503, message: 'The spool cannot store batches right now: {reason}.' },
   SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; retry against another instance or later.' },
 
-  // --- format: lossless JSON and the batch model ---
-  JSON_PARSE: { status: 400, message: 'Invalid JSON: {reason}.' },
-
   // --- spool ---
-  SPOOL_CORRUPT: { status: 500, message: 'Spool record {id} failed its checksum and was skipped.' },
   SPOOL_IO: { status: 503, message: 'Spool I/O failed: {reason}.' },
   SPOOL_CLOSED: { status: 503, message: 'The spool is closed.' },
 
@@ -52,13 +48,6 @@ export const errorRegistry = define({
     message: 'No configuration file at {path}; pass --config or set KAFKA_FORWARDER_CONFIG.',
   },
   CONFIG_UNREADABLE: { status: 500, message: 'Cannot read the configuration file {path}: {reason}.' },
-  CONFIG_SECRET_UNRESOLVED: { status: 500, message: '{path}: {reason}' },
-
-  // --- sinks/kafka ---
-  KAFKA_RETRYABLE: { status: 503, message: 'Kafka output {output}: {reason} (will retry).' },
-  KAFKA_CONFIGURATION: { status: 503, message: 'Kafka output {output} is paused: {reason}. {fix}' },
-  KAFKA_RECORD_REJECTED: { status: 500, message: 'Kafka output {output} rejected a record: {reason}.' },
-  KAFKA_CONNECT: { status: 503, message: 'Cannot reach Kafka at {broker}: {reason}.' },
 
   // --- cli / tools ---
   DEV_KAFKA: { status: 500, message: 'Local Kafka: {reason}' },
