@@ -24,7 +24,7 @@ import {
 } from '../src/sinks/kafka/kafka-client.ts';
 import { createLogger } from '../src/telemetry/logger.ts';
 import { startKafkaCluster, type KafkaCluster } from '../tools/kafka/cluster.ts';
-import { outputSecurity } from '../src/cli/config.ts';
+import { outputSecurity } from '../src/sinks/kafka/config.ts';
 
 const TOPIC = 'mparticle-events';
 const PARTITIONS = 3;

@@ -3,7 +3,6 @@
 import { ConfigInvalidError, configPath, loadConfig } from '../config/index.ts';
 import type { ForwarderConfig, OutputConfig } from '../config/index.ts';
 import { isForwarderError } from '../errors.ts';
-import type { KafkaSecuritySettings } from '../sinks/kafka/kafka-client.ts';
 import { EXIT_USAGE, stringValue, type ParsedArgs } from './args.ts';
 import { eprintln, type CliIo } from './io.ts';
 
@@ -33,19 +32,6 @@ export async function loadCliConfig(args: ParsedArgs, io: CliIo): Promise<Loaded
     }
     throw error;
   }
-}
-
-/** The Kafka client settings of an output. */
-export function outputSecurity(output: OutputConfig): KafkaSecuritySettings {
-  return {
-    bootstrapServers: output.bootstrapServers,
-    mechanism: output.authenticationMethod,
-    ...(output.username !== undefined && { username: output.username }),
-    ...(output.password !== undefined && { password: output.password }),
-    ...(output.caPem !== undefined && { caPem: output.caPem }),
-    ...(output.clientCertPem !== undefined && { clientCertPem: output.clientCertPem }),
-    ...(output.clientKeyPem !== undefined && { clientKeyPem: output.clientKeyPem }),
-  };
 }
 
 /** SASL_SSL with the mechanism, SSL with a client certificate (mTLS), or SSL alone. */

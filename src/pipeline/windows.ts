@@ -27,6 +27,7 @@ import type { JsonObject } from '../format/json-value.ts';
 import { isJsonObject } from '../format/json-value.ts';
 import { DueHeap } from './due-heap.ts';
 import { NO_SLOT, SeqPool } from './seq-pool.ts';
+import { RECORD_OVERHEAD_BYTES } from '../sinks/kafka/config.ts';
 
 export type WindowMode = 'device-window' | 'session';
 
@@ -82,8 +83,7 @@ export interface WindowerOptions {
   readonly maxMessageBytes: number;
 }
 
-/** Room left under max.message.bytes for the Kafka record and batch framing, key and headers. */
-export const RECORD_OVERHEAD_BYTES = 1024;
+export { RECORD_OVERHEAD_BYTES };
 
 /** An open window. Times are offsets (ms) from the Windower's epoch. */
 interface OpenWindow {

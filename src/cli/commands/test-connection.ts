@@ -3,7 +3,8 @@
 // wrong, the fix. Exits 1 at the first failing stage.
 import { diagnoseKafkaOutput, STAGES, type StageResult } from '../../sinks/kafka/diagnose.ts';
 import { configOption, EXIT_FAILED, EXIT_OK, EXIT_USAGE, integerValue, type CommandDefinition } from '../args.ts';
-import { describeSecurity, loadCliConfig, outputSecurity } from '../config.ts';
+import { outputSecurity } from '../../sinks/kafka/config.ts';
+import { describeSecurity, loadCliConfig } from '../config.ts';
 import { eprintln, isInteractive, println, type CliIo } from '../io.ts';
 
 export const testConnectionCommand: CommandDefinition = {

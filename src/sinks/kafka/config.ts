@@ -2,8 +2,12 @@
 // needs: a client connection, client tuning, and the sink's own limits. No defaults live here; the
 // config schema is the one place for them.
 import type { Compression, OutputConfig } from '../../config/types.ts';
-import { RECORD_OVERHEAD_BYTES } from '../../pipeline/windows.ts';
-import { kafkaConnection, type ClientTuning, type KafkaConnection } from './kafka-client.ts';
+import {
+  kafkaConnection,
+  type ClientTuning,
+  type KafkaConnection,
+  type KafkaSecuritySettings,
+} from './kafka-client.ts';
 
 export interface KafkaOutputSettings {
   /** The output's name: metric label, log field, readiness reason. */
@@ -34,8 +38,15 @@ export interface KafkaOutputSettings {
  */
 const CLIENT_RETRIES = 2;
 
-export function kafkaOutputSettings(output: OutputConfig): KafkaOutputSettings {
-  const connection = kafkaConnection({
+/**
+ * Room kept below a topic's max.message.bytes for the record's key, headers and batch framing:
+ * record values (and the windows that become them) are cut at max_message_bytes minus this.
+ */
+export const RECORD_OVERHEAD_BYTES = 1024;
+
+/** The Kafka client's security settings of an output (TLS always; SASL when a username is set). */
+export function outputSecurity(output: OutputConfig): KafkaSecuritySettings {
+  return {
     bootstrapServers: output.bootstrapServers,
     mechanism: output.authenticationMethod,
     ...(output.username !== undefined && { username: output.username }),
@@ -43,7 +54,11 @@ export function kafkaOutputSettings(output: OutputConfig): KafkaOutputSettings {
     ...(output.caPem !== undefined && { caPem: output.caPem }),
     ...(output.clientCertPem !== undefined && { clientCertPem: output.clientCertPem }),
     ...(output.clientKeyPem !== undefined && { clientKeyPem: output.clientKeyPem }),
-  });
+  };
+}
+
+export function kafkaOutputSettings(output: OutputConfig): KafkaOutputSettings {
+  const connection = kafkaConnection(outputSecurity(output));
   const maxRecordBytes = Math.max(1, output.maxMessageBytes - RECORD_OVERHEAD_BYTES);
   return {
     output: output.name,

@@ -7,7 +7,7 @@
 // oversized, for the caller to dead-letter.
 import type { JsonObject, JsonValue } from '../../format/json-value.ts';
 import { stringifyJson } from '../../format/lossless-json.ts';
-import { recordKeyOf } from '../../pipeline/record-key.ts';
+import { recordKeyOf } from './record-key.ts';
 
 export interface OutgoingRecord {
   /** MPID as decimal digits, or null (the sink then spreads such records over the partitions). */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { JsonObject } from '../../src/format/json-value.ts';
-import { parseJson } from '../../src/format/lossless-json.ts';
-import { recordKeyOf } from '../../src/pipeline/record-key.ts';
+import type { JsonObject } from '../../../src/format/json-value.ts';
+import { parseJson } from '../../../src/format/lossless-json.ts';
+import { recordKeyOf } from '../../../src/sinks/kafka/record-key.ts';
 
 function keyOf(json: string): string | null {
   return recordKeyOf(parseJson(json) as JsonObject);
