@@ -42,6 +42,12 @@ const PHASES: Phase[] = [
     perRequest: 10,
   },
   { name: 'fixed rate 2,500 batches/s, POST /v2/events', mode: 'open', level: 2500, perRequest: 1 },
+  {
+    name: 'fixed rate 2,500 batches/s, POST /v2/bulkevents (10 batches per request)',
+    mode: 'open',
+    level: 2500,
+    perRequest: 10,
+  },
 ];
 
 interface LoadResult {
