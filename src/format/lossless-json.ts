@@ -39,6 +39,9 @@ function reviveInt64(_key: string, value: unknown, context: ReviverContext): unk
 /** Parses JSON text, keeping every integer exact. Throws ForwarderError BAD_JSON on malformed input. */
 export function parseJson(text: string | Buffer): JsonValue {
   const source = typeof text === 'string' ? text : text.toString('utf8');
+  if (nestingExceeds(source, MAX_NESTING_DEPTH)) {
+    throw new ForwarderError('BAD_JSON', { reason: `arrays and objects nest deeper than ${MAX_NESTING_DEPTH} levels` });
+  }
   try {
     if (!SIXTEEN_DIGITS.test(source)) return JSON.parse(source) as JsonValue;
     // The text already holds a "\u0000" escape, so a marker could collide with real data: take the
@@ -49,6 +52,33 @@ export function parseJson(text: string | Buffer): JsonValue {
     if (error instanceof ForwarderError) throw error;
     throw new ForwarderError('BAD_JSON', { reason: describeSyntaxError(error) }, { cause: error });
   }
+}
+
+/**
+ * How deep arrays and objects may nest. mParticle batches nest about 8 levels; a limit keeps a
+ * hostile document from reaching the recursion in this module, in JSON.stringify or in consumers.
+ */
+export const MAX_NESTING_DEPTH = 64;
+
+/** True when brackets outside strings nest deeper than `limit`. One pass over char codes. */
+function nestingExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip the string: up to the next quote that is not escaped.
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 // The fast path for documents with long integers. A reviver costs a JS call and a source slice

@@ -193,7 +193,14 @@ export class ConnectionRunner {
       }
       for (const record of records) {
         this.#cursor = record.seq;
-        this.#handle(record);
+        // A batch that cannot be processed must not stop the loop (and, re-read after a restart,
+        // stop it again): it goes to the dead letters with the reason, and the next one follows.
+        try {
+          this.#handle(record);
+        } catch (error) {
+          this.#logger.error({ err: error, seq: record.seq }, 'a stored batch could not be processed');
+          this.#deadLetter([record.seq], `UNPROCESSABLE_BATCH: ${(error as Error).message}`);
+        }
       }
       if (this.#windower !== undefined) this.#closeDueWindows();
     }
@@ -319,7 +326,14 @@ export class ConnectionRunner {
         continue;
       }
       const bySeq = new Map(stored.map((record) => [record.seq, record]));
-      for (const window of group) this.#sendWindow(window, bySeq);
+      for (const window of group) {
+        try {
+          this.#sendWindow(window, bySeq);
+        } catch (error) {
+          this.#logger.error({ err: error }, 'a closed window could not be processed');
+          this.#deadLetter(window.seqs, `UNPROCESSABLE_BATCH: ${(error as Error).message}`);
+        }
+      }
     }
   }
 
@@ -406,7 +420,7 @@ export class ConnectionRunner {
     await this.#deadLetterNow(unit.seqs, reason);
   }
 
-  #deadLetter(seqs: bigint[], reason: string): void {
+  #deadLetter(seqs: readonly bigint[], reason: string): void {
     const writing = this.#deadLetterNow(seqs, reason).finally(() => this.#inFlight.delete(writing));
     this.#inFlight.add(writing);
   }

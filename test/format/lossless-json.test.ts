@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseJson, stringifyJson, stringifyJsonToBuffer } from '../../src/format/lossless-json.ts';
+import { MAX_NESTING_DEPTH, parseJson, stringifyJson, stringifyJsonToBuffer } from '../../src/format/lossless-json.ts';
 import { isForwarderError } from '../../src/errors.ts';
 import type { JsonObject } from '../../src/format/json-value.ts';
 
@@ -37,8 +37,8 @@ void describe('parseJson', () => {
     });
   });
 
-  void it('parses deep nesting with a bigint at the bottom', () => {
-    const depth = 500;
+  void it('parses nesting up to the limit with a bigint at the bottom', () => {
+    const depth = MAX_NESTING_DEPTH;
     const text = '['.repeat(depth) + '-9223372036854775808' + ']'.repeat(depth);
     let value = parseJson(text);
     for (let i = 0; i < depth; i++) value = (value as unknown[])[0] as typeof value;
@@ -137,6 +137,24 @@ void describe('parseJson marker pass (long integers outside strings)', () => {
 
   void it('handles very long strings next to long integers', () => {
     const text = `{"s":"${'y'.repeat(300_000)}","n":12345678901234567891}`;
+    assert.equal(stringifyJson(parseJson(text)), text);
+  });
+});
+
+void describe('parseJson nesting limit', () => {
+  void it('rejects documents nested deeper than MAX_NESTING_DEPTH, and accepts that depth', () => {
+    const nested = (depth: number): string => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+    assert.doesNotThrow(() => parseJson(nested(MAX_NESTING_DEPTH)));
+    for (const text of [nested(MAX_NESTING_DEPTH + 1), `{"a":${nested(20_000)},"id":12345678901234567890}`]) {
+      assert.throws(
+        () => parseJson(text),
+        (error: unknown) => isForwarderError(error, 'BAD_JSON') && /nest deeper than 64 levels/.test(error.message),
+      );
+    }
+  });
+
+  void it('does not count brackets inside strings', () => {
+    const text = `{"s":"${'['.repeat(500)}\\"${'{'.repeat(500)}"}`;
     assert.equal(stringifyJson(parseJson(text)), text);
   });
 });
