@@ -15,6 +15,7 @@ import { buildOpenApiDocument } from './sources/events-api/openapi.ts';
 import { createEventsApiServer } from './sources/events-api/server.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { Metrics } from './telemetry/metrics.ts';
+import { ForwarderError } from './errors.ts';
 
 export interface OutputStatus {
   readonly output: string;
@@ -47,16 +48,6 @@ export interface StartOptions {
 export async function startForwarder(config: ForwarderConfig, options: StartOptions): Promise<Forwarder> {
   const { logger } = options;
   const metrics = options.metrics ?? new Metrics();
-  let recovering = true;
-
-  const spool = await openSpool({
-    dir: config.spool.path,
-    maxBytes: config.spool.maxBytes,
-    highWaterRatio: config.spool.highWaterRatio,
-    dedupWindowMs: config.spool.dedupWindowMs,
-    logger,
-  });
-  logger.info({ recovery: spool.recovery }, 'spool opened');
 
   const destinationsByInput = new Map<string, string[]>();
   for (const connection of config.connections) {
@@ -64,46 +55,20 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
     list.push(connection.name);
     destinationsByInput.set(connection.input, list);
   }
-  const configured = new Set(config.connections.map((connection) => connection.name));
-  for (const [destination, backlog] of Object.entries(spool.recovery.backlog)) {
-    if (!configured.has(destination) && backlog > 0) {
-      logger.warn(
-        { connection: destination, batches: backlog },
-        'the spool holds batches for a connection that is no longer configured; they are kept',
-      );
-    }
-  }
-
   const outputSettings = new Map(config.outputs.map((output) => [output.name, kafkaOutputSettings(output)]));
   const sinks = new Map(
     [...outputSettings.values()].map((settings) => [settings.output, new KafkaSink({ settings, metrics, logger })]),
   );
-  const runners = config.connections.map((connection) => {
-    const settings = outputSettings.get(connection.output);
-    const sink = sinks.get(connection.output);
-    if (settings === undefined || sink === undefined)
-      throw new TypeError(`connection ${connection.name}: no output ${connection.output}`);
-    return new ConnectionRunner({
-      connection,
-      maxMessageBytes:
-        config.outputs.find((output) => output.name === connection.output)?.maxMessageBytes ?? settings.maxRecordBytes,
-      maxRecordBytes: settings.maxRecordBytes,
-      spool,
-      sink,
-      metrics,
-      logger,
-    });
-  });
-  for (const runner of runners) runner.start();
-  const stopSpoolStats = startSpoolStats(
-    spool,
-    metrics,
-    config.connections.map((connection) => connection.name),
-  );
-
-  // Connections learn of new batches as soon as they are durable, instead of at their next poll.
+  // The server listens before the spool is recovered, so that /readyz can say "recovering" and
+  // requests get a clear 503 instead of a refused connection. Connections learn of new batches as
+  // soon as they are durable, instead of at their next poll.
+  let spool: Spool | undefined = undefined;
+  let runners: ConnectionRunner[] = [];
   const notifyingSpool = {
     async append(items: readonly AppendItem[]) {
+      if (spool === undefined) {
+        throw new ForwarderError('SPOOL_UNAVAILABLE', { reason: 'it is being recovered after start' });
+      }
       const results = await spool.append(items);
       for (const runner of runners) runner.notify();
       return results;
@@ -135,7 +100,7 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
       logger,
       openapi: () => openapi,
       notReadyReason: () => {
-        if (recovering) return 'recovering the spool';
+        if (spool === undefined) return 'recovering the spool';
         if (spool.state === 'full') return 'the spool is above its high-water mark';
         if (spool.state === 'unavailable') return 'the spool is not writable';
         return null;
@@ -150,13 +115,61 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
     config.server.tls,
   );
   const address = await server.listen(config.server.port, config.server.host);
-  recovering = false;
-  logger.info({ address: `${address.address}:${address.port}` }, 'listening');
+  logger.info({ listening: `${address.address}:${address.port}` }, 'listening; recovering the spool');
+
+  let openedSpool: Spool;
+  try {
+    openedSpool = await openSpool({
+      dir: config.spool.path,
+      maxBytes: config.spool.maxBytes,
+      highWaterRatio: config.spool.highWaterRatio,
+      dedupWindowMs: config.spool.dedupWindowMs,
+      logger,
+    });
+  } catch (error) {
+    await server.close(0);
+    throw error;
+  }
+  logger.info({ recovery: openedSpool.recovery }, 'spool opened');
+  const configured = new Set(config.connections.map((connection) => connection.name));
+  for (const [destination, backlog] of Object.entries(openedSpool.recovery.backlog)) {
+    if (!configured.has(destination) && backlog > 0) {
+      logger.warn(
+        { connection: destination, batches: backlog },
+        'the spool holds batches for a connection that is no longer configured; they are kept',
+      );
+    }
+  }
+
+  runners = config.connections.map((connection) => {
+    const settings = outputSettings.get(connection.output);
+    const sink = sinks.get(connection.output);
+    if (settings === undefined || sink === undefined)
+      throw new TypeError(`connection ${connection.name}: no output ${connection.output}`);
+    return new ConnectionRunner({
+      connection,
+      maxMessageBytes:
+        config.outputs.find((output) => output.name === connection.output)?.maxMessageBytes ?? settings.maxRecordBytes,
+      maxRecordBytes: settings.maxRecordBytes,
+      spool: openedSpool,
+      sink,
+      metrics,
+      logger,
+    });
+  });
+  for (const runner of runners) runner.start();
+  const stopSpoolStats = startSpoolStats(
+    openedSpool,
+    metrics,
+    config.connections.map((connection) => connection.name),
+  );
+  spool = openedSpool;
+  logger.info({ address: `${address.address}:${address.port}` }, 'ready');
 
   let closed: Promise<void> | undefined;
   return {
     address,
-    spool,
+    spool: openedSpool,
     metrics,
     outputs,
     close() {
@@ -168,7 +181,7 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
         await Promise.all([...sinks.values()].map((sink) => sink.close(left())));
         await Promise.all(runners.map((runner) => runner.settled()));
         stopSpoolStats();
-        await spool.close();
+        await openedSpool.close();
         logger.info('stopped');
       })();
       return closed;

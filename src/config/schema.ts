@@ -358,7 +358,7 @@ const spoolSchema: SettingSchema = {
       description: 'Above this share of `max_bytes`, new batches are refused with 429 until Kafka catches up.',
     },
     dedup_window_ms: millis(
-      'How long a batch id is remembered, so that a client retrying an accepted batch does not forward it twice.',
+      'How long an accepted source_request_id is remembered (per input), so that a client retrying an accepted batch does not forward it twice.',
       86400000,
       0,
     ),

@@ -188,10 +188,19 @@ class Checker {
     inputs.forEach((input, index) => {
       nodes(input.credentials).forEach((credential, position) => {
         const path = ['inputs', index, 'credentials', position];
-        if (credential.api_secret === undefined)
-          this.add([...path, 'api_secret'], 'is missing', 'set api_secret or api_secret_file');
+        // An empty secret (say, an api_secret_file that was never filled in) would let anyone who
+        // knows the key post batches: it is as wrong as a missing one.
+        if (text(credential.api_secret) === undefined)
+          this.add(
+            [...path, 'api_secret'],
+            credential.api_secret === undefined ? 'is missing' : 'is empty',
+            'set api_secret, or api_secret_file to a file holding the secret',
+          );
         const key = text(credential.api_key);
-        if (key === undefined) return;
+        if (key === undefined) {
+          if (credential.api_key !== undefined) this.add([...path, 'api_key'], 'is empty', 'set the API key');
+          return;
+        }
         const other = keys.get(key);
         // The API key picks the input a request belongs to, so it must say one thing.
         if (other !== undefined)
@@ -240,7 +249,16 @@ class Checker {
 
   server(server: unknown): void {
     if (!isNode(server)) return;
-    if (isNode(server.tls)) this.certificateAndKey(server.tls, ['server', 'tls'], 'cert_pem', 'key_pem');
+    if (isNode(server.tls)) {
+      if (text(server.tls.cert_pem) === undefined && text(server.tls.key_pem) === undefined) {
+        this.add(
+          ['server', 'tls'],
+          'has neither a certificate nor a key',
+          'set cert_file and key_file (or cert_pem and key_pem), or remove server.tls to serve plain HTTP',
+        );
+      }
+      this.certificateAndKey(server.tls, ['server', 'tls'], 'cert_pem', 'key_pem');
+    }
     const { max_batch_bytes: batch, max_request_bytes: request } = server;
     if (typeof batch === 'number' && typeof request === 'number' && batch > request) {
       this.add(

@@ -35,9 +35,10 @@ function isSecretKey(name: string): boolean {
  */
 export function redactSecrets<T>(value: T, seen: WeakSet<object> = new WeakSet()): T {
   if (typeof value === 'string') return (PRIVATE_KEY_PEM.test(value) ? CENSOR : value) as T;
-  if (typeof value !== 'object' || value === null || value instanceof Error || Buffer.isBuffer(value)) return value;
+  if (typeof value !== 'object' || value === null || Buffer.isBuffer(value)) return value;
   if (seen.has(value)) return value;
   seen.add(value);
+  if (value instanceof Error) return redactError(value, seen) as T;
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     value.forEach((item: unknown, i) => {
@@ -53,6 +54,24 @@ export function redactSecrets<T>(value: T, seen: WeakSet<object> = new WeakSet()
     if (redacted !== item) (copy ??= { ...(value as Record<string, unknown>) })[name] = redacted;
   }
   return (copy ?? value) as T;
+}
+
+/**
+ * An error whose own properties or cause hold a secret is replaced by a plain copy (type,
+ * message, stack, the other properties and the cause, all redacted); others are left as they are.
+ */
+function redactError(error: Error, seen: WeakSet<object>): Error | Record<string, unknown> {
+  const own = Object.fromEntries(Object.entries(error));
+  const redacted = redactSecrets(own, seen);
+  const cause = error.cause === undefined ? undefined : redactSecrets(error.cause, seen);
+  if (redacted === own && cause === error.cause) return error;
+  return {
+    type: error.name,
+    message: error.message,
+    stack: error.stack,
+    ...redacted,
+    ...(cause !== undefined && { cause }),
+  };
 }
 
 export function createLogger(

@@ -358,6 +358,17 @@ void describe('secrets from the environment and from files', () => {
     assert.equal('passwordFile' in config.outputs[0], false);
   });
 
+  void it('refuses an empty API secret file (it would let anyone with the key in) and an empty server.tls', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'empty-secret'), '\n');
+    const raw = minimal();
+    raw.inputs[0].credentials = [{ api_key: 'key-1', api_secret_file: join(dir, 'empty-secret') }];
+    raw.server = { tls: {} };
+    const { problems } = await problemsOf(buildConfig(raw, { baseDir: dir }));
+    assert.match(problemAt(problems, 'inputs[0].credentials[0].api_secret').problem, /is empty/);
+    assert.match(problemAt(problems, 'server.tls').problem, /neither a certificate nor a key/);
+  });
+
   void it('reports missing and unreadable files and a file set together with its value', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'locked'), 'x');

@@ -51,3 +51,14 @@ test('cyclic objects do not hang the logger', () => {
   const redacted = redactSecrets(cyclic);
   assert.equal(redacted.password, '[redacted]');
 });
+
+test('errors carrying secrets in their properties or cause are censored too', () => {
+  const { stream, text } = capture();
+  const logger = createLogger({ level: 'info', destination: stream });
+  const cause = Object.assign(new Error('inner'), { sasl: { password: 'cause-canary' } });
+  const error = Object.assign(new Error('outer', { cause }), { options: { password: 'prop-canary' } });
+  logger.error({ err: error }, 'failed');
+  const line = text();
+  assert.doesNotMatch(line, /cause-canary|prop-canary/);
+  assert.match(line, /outer/);
+});

@@ -24,6 +24,12 @@ export class Authenticator {
   readonly #digests: CredentialDigest[];
 
   constructor(inputs: readonly InputCredentials[]) {
+    for (const { input, credentials } of inputs) {
+      // The config loader refuses these too; this guard keeps an empty secret from ever meaning "open".
+      if (credentials.some((c) => c.apiKey === '' || c.apiSecret === '')) {
+        throw new TypeError(`input ${input}: an API key or secret is empty`);
+      }
+    }
     this.#digests = inputs.flatMap(({ input, credentials }) =>
       credentials.map((c) => ({ input, key: digest(c.apiKey), secret: digest(c.apiSecret) })),
     );

@@ -145,8 +145,14 @@ function toAppendItems(
     items.push({
       payload,
       destinations,
+      // Any scalar id counts (the schema accepts numbers too); an empty one does not.
       dedupKey:
-        typeof sourceRequestId === 'string' && sourceRequestId !== '' ? `${input}\u0000${sourceRequestId}` : undefined,
+        (typeof sourceRequestId === 'string' ||
+          typeof sourceRequestId === 'number' ||
+          typeof sourceRequestId === 'bigint') &&
+        sourceRequestId !== ''
+          ? `${input}\u0000${String(sourceRequestId)}`
+          : undefined,
     });
   }
   return { items, eventCounts };

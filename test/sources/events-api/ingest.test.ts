@@ -568,6 +568,28 @@ void describe('Events API: deduplication by source_request_id', () => {
     assert.deepEqual(added, [smallBatch('twin', { mpid: 1 })]);
   });
 
+  void it('a numeric source_request_id deduplicates like a string one', async () => {
+    const before = (await server.records()).length;
+    const batch = { environment: 'production', events: [], source_request_id: 424242 };
+    for (let i = 0; i < 2; i++) assert.equal((await post(server.url, '/v2/events', batch)).status, 202);
+    assert.equal((await server.records()).length, before + 1);
+  });
+
+  void it('a batch nested deeper than 64 levels is refused with 400 and not stored, single or bulk', async () => {
+    const before = (await server.records()).length;
+    // Sent as text: the test's own JSON.stringify could not write this depth either.
+    const deep = `{"environment":"production","events":[],"junk":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    for (const [path, body] of [
+      ['/v2/events', deep],
+      ['/v2/bulkevents', `[${JSON.stringify(smallBatch('shallow'))},${deep}]`],
+    ] as const) {
+      const answer = await post(server.url, path, body);
+      assert.equal(answer.status, 400, answer.text);
+      assert.match(answer.error?.message ?? '', /nest deeper than 64 levels/);
+    }
+    assert.equal((await server.records()).length, before);
+  });
+
   void it('batches without a source_request_id are never deduplicated', async () => {
     const before = (await server.records()).length;
     const batch = { environment: 'production', events: [] };
