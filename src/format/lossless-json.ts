@@ -1,4 +1,5 @@
-// Lossless JSON for mParticle batches: 64-bit integers come out exactly as they came in.
+// Lossless JSON for mParticle batches: every number comes out exactly as it came in, 64-bit
+// integers above all.
 //
 // Built on V8's own JSON.parse/JSON.stringify (Node 24): long integer literals are marked before
 // parsing (see parseMarked) or, as a fallback, read through the reviver's `context.source`; and
@@ -6,8 +7,10 @@
 // compares this with plain JSON and with the npm libraries that do the same job.
 //
 // Model (src/format/json-value.ts): an integer literal within ±(2^53 - 1) stays `number`; any
-// other integer literal becomes `bigint`; fractions and exponents stay `number`.
+// other integer literal becomes `bigint`; a fraction or exponent stays `number` when the double
+// writes back the same text, and is kept as its text (RawJsonNumber) when it would not.
 import { ForwarderError } from '../errors.ts';
+import { isJsonObject, rawJsonNumber } from './json-value.ts';
 import type { JsonValue } from './json-value.ts';
 
 // Typings for the ES2025 JSON features that the project's TypeScript lib (es2024) lacks.
@@ -19,21 +22,28 @@ interface JsonWithRaw {
   parse(text: string, reviver: SourceReviver): unknown;
   rawJSON(text: string): unknown;
 }
+
+/** True when JS would write `value` back as `text`: then a plain number keeps it exact. */
+function roundTrips(value: number, text: string): boolean {
+  return String(value) === text;
+}
 const nativeJson = JSON as unknown as JsonWithRaw;
 
-// Every integer literal of at most 15 digits is below 2^53, so a document without a run of 16
-// digits parses exactly with plain JSON.parse, and skips the slower reviver path.
-const SIXTEEN_DIGITS = /\d{16}/;
+// Every integer literal of at most 15 digits is below 2^53 and writes back as read (but "-0"), so
+// a document without a run of 16 digits, a fraction, an exponent or a minus zero parses exactly
+// with plain JSON.parse.
+const MAYBE_INEXACT = /\d{16}|\d[.eE]|-0/;
 const INTEGER_LITERAL = /^-?\d+$/;
 
 // A double can hold some integers past 2^53 exactly (e.g. -2^63), but JS writes them back in
 // shortest form ("-9223372036854776000"), not as the digits read. So every integer literal
 // outside the safe range becomes a bigint: `typeof v === 'number'` then always means the number
 // round-trips, and an integer number is always a safe integer.
-function reviveInt64(_key: string, value: unknown, context: ReviverContext): unknown {
-  if (typeof value !== 'number' || Number.isSafeInteger(value)) return value;
+function reviveExact(_key: string, value: unknown, context: ReviverContext): unknown {
   const source = context.source;
-  return source !== undefined && INTEGER_LITERAL.test(source) ? BigInt(source) : value;
+  if (typeof value !== 'number' || source === undefined || roundTrips(value, source)) return value;
+  if (INTEGER_LITERAL.test(source) && source !== '-0') return BigInt(source);
+  return rawJsonNumber(source);
 }
 
 /** Parses JSON text, keeping every integer exact. Throws ForwarderError BAD_JSON on malformed input. */
@@ -43,10 +53,10 @@ export function parseJson(text: string | Buffer): JsonValue {
     throw new ForwarderError('BAD_JSON', { reason: `arrays and objects nest deeper than ${MAX_NESTING_DEPTH} levels` });
   }
   try {
-    if (!SIXTEEN_DIGITS.test(source)) return JSON.parse(source) as JsonValue;
+    if (!MAYBE_INEXACT.test(source)) return JSON.parse(source) as JsonValue;
     // The text already holds a "\u0000" escape, so a marker could collide with real data: take the
     // slower reviver path, which needs no marker.
-    if (source.includes(MARKER_ESCAPE)) return nativeJson.parse(source, reviveInt64) as JsonValue;
+    if (source.includes(MARKER_ESCAPE)) return nativeJson.parse(source, reviveExact) as JsonValue;
     return parseMarked(source);
   } catch (error) {
     if (error instanceof ForwarderError) throw error;
@@ -83,50 +93,66 @@ function nestingExceeds(text: string, limit: number): boolean {
 
 // The fast path for documents with long integers. A reviver costs a JS call and a source slice
 // per value, which made it 4-5x slower than plain JSON.parse. Instead, one regex pass finds each
-// integer literal of 16+ digits outside strings (it steps over whole string tokens, so digits
-// inside strings are never touched) and quotes it behind a marker that no parsed string can start
-// with; plain JSON.parse then reads the document, and a walk turns the marked strings back into
-// exact integers. Grammar is still V8's: the regex only rewrites number tokens V8 would accept
-// (no leading zeros, no fraction or exponent), and a marker found in a key means the input had a
-// bare number where a key belongs, which is malformed.
+// number token outside strings (it steps over whole string tokens, so digits inside strings are
+// never touched); a token a double would not give back exactly is quoted behind a marker that no
+// parsed string can start with ("\u0000#" for integers, "\u0000~" for other numbers); plain
+// JSON.parse then reads the document, and a walk turns the marked strings back into exact values.
+// Grammar is still V8's: the regex only rewrites number tokens V8 would accept, whole, and a
+// marker found in a key means the input had a bare number where a key belongs, which is malformed.
 const MARKER_ESCAPE = '\\u0000';
-const MARKER = '\u0000#';
-const STRING_OR_LONG_INTEGER = /"[^"\\]*(?:\\.[^"\\]*)*"|(?<![\d.eE+-])-?[1-9]\d{15,}(?![\d.eE])/g;
+const MARKER_INTEGER = '\u0000#';
+const MARKER_RAW = '\u0000~';
+const STRING_OR_NUMBER = /"[^"\\]*(?:\\.[^"\\]*)*"|(?<![\w.+-])-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.+-])/g;
 
 function parseMarked(source: string): JsonValue {
   let marked = false;
-  const rewritten = source.replace(STRING_OR_LONG_INTEGER, (token) => {
+  const rewritten = source.replace(STRING_OR_NUMBER, (token) => {
     if (token.charCodeAt(0) === 0x22) return token;
+    if (INTEGER_LITERAL.test(token)) {
+      if (token.length < 16 && token !== '-0') return token;
+      if (token !== '-0') {
+        marked = true;
+        return `"${MARKER_ESCAPE}#${token}"`;
+      }
+    } else if (roundTrips(Number(token), token)) {
+      return token;
+    }
     marked = true;
-    return `"${MARKER_ESCAPE}#${token}"`;
+    return `"${MARKER_ESCAPE}~${token}"`;
   });
   const value = JSON.parse(rewritten) as JsonValue;
   return marked ? unmark(value) : value;
 }
 
 function isMarked(value: unknown): value is string {
-  return typeof value === 'string' && value.charCodeAt(0) === 0 && value.startsWith(MARKER);
+  return (
+    typeof value === 'string' &&
+    value.charCodeAt(0) === 0 &&
+    (value.startsWith(MARKER_INTEGER) || value.startsWith(MARKER_RAW))
+  );
 }
 
-function integerOf(marked: string): number | bigint {
-  const digits = marked.slice(MARKER.length);
-  const value = BigInt(digits);
+function valueOf(marked: string): JsonValue {
+  const text = marked.slice(MARKER_INTEGER.length);
+  if (marked.startsWith(MARKER_RAW)) return rawJsonNumber(text);
+  const value = BigInt(text);
   return value >= -MAX_SAFE && value <= MAX_SAFE ? Number(value) : value;
 }
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
+// Called only on what JSON.parse returned, so objects here are plain objects and arrays.
 function unmark(value: JsonValue): JsonValue {
-  if (isMarked(value)) return integerOf(value);
+  if (isMarked(value)) return valueOf(value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
       if (typeof item === 'object' || isMarked(item)) value[i] = unmark(item);
     }
-  } else if (value !== null && typeof value === 'object') {
+  } else if (isJsonObject(value)) {
     for (const key in value) {
       if (isMarked(key)) {
         throw new ForwarderError('BAD_JSON', {
-          reason: `a number (${key.slice(MARKER.length)}) stands where a key belongs`,
+          reason: `a number (${key.slice(MARKER_INTEGER.length)}) stands where a key belongs`,
         });
       }
       const item = value[key];

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_NESTING_DEPTH, parseJson, stringifyJson, stringifyJsonToBuffer } from '../../src/format/lossless-json.ts';
 import { isForwarderError } from '../../src/errors.ts';
+import { isRawJsonNumber } from '../../src/format/json-value.ts';
 import type { JsonObject } from '../../src/format/json-value.ts';
 
 void describe('parseJson', () => {
@@ -23,10 +24,10 @@ void describe('parseJson', () => {
     );
   });
 
-  void it('keeps small integers, floats and exponents as numbers', () => {
+  void it('keeps small integers, floats and exponents that write back as read as plain numbers', () => {
     assert.deepEqual(
-      parseJson('[0,-1,42,3.14,-0.5,1e3,1.5e300,2E-7,12345678901234567890.5]'),
-      [0, -1, 42, 3.14, -0.5, 1000, 1.5e300, 2e-7, 12345678901234567890.5],
+      parseJson('[0,-1,42,3.14,-0.5,1.5e+300,2e-7,19.99]'),
+      [0, -1, 42, 3.14, -0.5, 1.5e300, 2e-7, 19.99],
     );
   });
 
@@ -120,12 +121,24 @@ void describe('parseJson marker pass (long integers outside strings)', () => {
     }
   });
 
-  void it('leaves fractions and exponents with long digit runs as numbers', () => {
-    assert.deepEqual(parseJson('[12345678901234567.5,1.12345678901234567,1e1234567890123456]'), [
-      12345678901234567.5,
-      1.12345678901234567,
-      Infinity,
-    ]);
+  void it('keeps every number token exactly as written, also fractions, exponents and minus zero', () => {
+    const texts = [
+      '[12345678901234567.5,1.12345678901234567,1e1234567890123456,1e400,-0,10.0,1e3,1E+3,0.10000000000000001,-0.0]',
+      '{"price":19.99,"qty":2,"ratio":0.5,"big":1.5e300,"t":1700000000000,"neg":-12.25}',
+      '[10.0]',
+      '{"a":-0}',
+    ];
+    for (const text of texts) assert.equal(stringifyJson(parseJson(text)), text);
+    const value = parseJson('[19.99,10.0,1e3,-0]') as unknown[];
+    assert.equal(value[0], 19.99, 'a number that round-trips stays a number');
+    assert.equal(isRawJsonNumber(value[1]), true);
+    assert.equal(isRawJsonNumber(value[2]), true);
+    assert.equal(isRawJsonNumber(value[3]), true);
+  });
+
+  void it('keeps numbers exact on the reviver path too (texts holding a \\u0000 escape)', () => {
+    const text = '{"s":"\\u0000","a":[10.0,-0,1e400,12345678901234567890,0.5]}';
+    assert.equal(stringifyJson(parseJson(text)), text);
   });
 
   void it('reads a text holding a \\u0000 escape exactly (the marker cannot collide)', () => {

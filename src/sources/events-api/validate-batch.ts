@@ -16,7 +16,7 @@ import {
   isKnownEventType,
 } from '../../format/batch.ts';
 import type { EventType } from '../../format/batch.ts';
-import { isJsonObject } from '../../format/json-value.ts';
+import { isJsonObject, isRawJsonNumber } from '../../format/json-value.ts';
 import type { JsonObject, JsonValue } from '../../format/json-value.ts';
 import { batchEnvelopeSchema, definitions, eventDataSchemas } from './batch-schema.ts';
 
@@ -50,7 +50,14 @@ export interface ValidateBatchOptions {
 
 function isJsonScalar(data: unknown): boolean {
   const type = typeof data;
-  return data === null || type === 'string' || type === 'number' || type === 'boolean' || type === 'bigint';
+  return (
+    data === null ||
+    type === 'string' ||
+    type === 'number' ||
+    type === 'boolean' ||
+    type === 'bigint' ||
+    isRawJsonNumber(data)
+  );
 }
 
 const ajv = new Ajv({ allErrors: false, allowUnionTypes: true, verbose: true, strict: true });
@@ -70,7 +77,8 @@ ajv.addKeyword({
   keyword: 'jsonNumber',
   schemaType: 'boolean',
   errors: false,
-  validate: (_: boolean, data: unknown) => data === null || typeof data === 'number' || typeof data === 'bigint',
+  validate: (_: boolean, data: unknown) =>
+    data === null || typeof data === 'number' || typeof data === 'bigint' || isRawJsonNumber(data),
 });
 ajv.addFormat('ip', { type: 'string', validate: (address: string) => isIP(address) !== 0 });
 
@@ -135,6 +143,7 @@ function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (typeof value === 'bigint') return value.toString();
+  if (isRawJsonNumber(value)) return value.rawJSON;
   if (typeof value === 'string') {
     const chars = [...value];
     return chars.length > MAX_SHOWN_STRING
