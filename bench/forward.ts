@@ -23,6 +23,7 @@ import { basicAuth, LoadGenerator, postBatch } from '../test/e2e/support/load.ts
 import { histogramQuantile, httpGet, metricValue } from '../test/e2e/support/metrics.ts';
 import { mb, peakRss } from './forward-lib/process-memory.ts';
 import { runProducerPerformance } from './forward-lib/producer-performance.ts';
+import { SERVER_NODE_FLAGS } from '../src/cli/node-flags.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -93,7 +94,7 @@ async function startPhase(
         `--cpu-prof-name=forward-${name}.cpuprofile`,
       ]
     : [];
-  const forwarder = await spawnForwarder(configPath, { nodeArgs });
+  const forwarder = await spawnForwarder(configPath, { nodeArgs: [...SERVER_NODE_FLAGS, ...nodeArgs] });
   children.push(forwarder);
   return { forwarder, apiKey, apiSecret, topic };
 }

@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { SERVER_NODE_FLAGS } from '../src/cli/node-flags.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const NODE = process.execPath;
@@ -86,7 +87,13 @@ async function startServer(spoolDir: string, mode: 'full' | 'ingest-only') {
   const nodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS;
   const child = spawn(
     NODE,
-    [...(nodeOptions ? nodeOptions.split(' ') : []), here('./lib/ingest-server.ts'), configFile, mode],
+    [
+      ...SERVER_NODE_FLAGS,
+      ...(nodeOptions ? nodeOptions.split(' ') : []),
+      here('./lib/ingest-server.ts'),
+      configFile,
+      mode,
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 // The kafka-forwarder command. The CLI is TypeScript run directly by Node's type stripping
 // (Node 22.18+ / 24), so this launcher only checks the version and loads it.
 const [major, minor] = process.versions.node.split('.').map(Number);
