@@ -32,15 +32,18 @@ function eventNames(record: ConsumedRecord): string[] {
   });
 }
 
-test('a 500 ms window gathers each device’s batches into one record', async () => {
+test('a 1.5 s window gathers each device’s batches into one record', async () => {
   const topic = uniqueTopicName('window');
   await cluster.createTopic(topic, { partitions: 2 });
-  const forwarder = await startKafkaTestForwarder({ cluster, topic, settings: { batch_window_ms: 500 } });
+  const forwarder = await startKafkaTestForwarder({ cluster, topic, settings: { batch_window_ms: 1500 } });
   try {
     const body = [batch(1, 'a1'), batch(2, 'b1'), batch(1, 'a2'), batch(2, 'b2'), batch(1, 'a3')];
     assert.equal(await postRaw(forwarder.url, `[${body.join(',')}]`, true), 202);
-    const metrics = await metricsText(forwarder.url);
-    assert.match(metrics, /kf_open_windows\{connection="app-to-kafka"\} 2/);
+    // The runner reads the spool asynchronously after the 202: poll until both windows are open
+    // (the window is long enough that they cannot have closed by then).
+    await waitFor('two open windows', async () =>
+      /kf_open_windows\{connection="app-to-kafka"\} 2/.test(await metricsText(forwarder.url)) ? true : undefined,
+    );
     const records = await consumeRecords(cluster, topic, 2);
     const byKey = new Map(records.map((record) => [record.key, eventNames(record)]));
     assert.deepEqual(byKey.get('1'), ['a1', 'a2', 'a3']);
