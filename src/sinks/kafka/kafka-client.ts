@@ -11,9 +11,11 @@ import {
   ProduceAcks,
   Producer,
   ProtocolError,
+  ResponseError,
   UserError,
   stringDeserializers,
   stringSerializer,
+  type CompressionAlgorithmValue,
   type SASLMechanismValue,
 } from '@platformatic/kafka';
 import type { ConnectionOptions as TlsConnectOptions } from 'node:tls';
@@ -158,6 +160,115 @@ export function createProducer(connection: KafkaConnection, tuning: ClientTuning
     },
   });
   return trackConnectionErrors(producer);
+}
+
+/** One record for sendReportingPartitions; `partition` set means "this partition" (reduced modulo the count). */
+export interface RecordToSend {
+  readonly key: string | null;
+  readonly value: RecordValue;
+  readonly partition?: number;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Sends one produce request to one topic and tells, per record, whether Kafka wrote it: the
+ * result holds undefined for a written record and, for the others, the error of its partition.
+ *
+ * Kafka answers per partition, but the client turns any partition's error into one error for
+ * the whole request. Resending the whole request would write the records of the partitions
+ * that succeeded twice (the retry runs on a fresh producer id, so the broker cannot dedupe) and
+ * take their keys' order backwards. So the partition of every record is fixed here (the Java
+ * partitioner for keyed records, as createProducer's), and the outcome is read back from the
+ * error: a partition is written when any produce response in it (the client retries internally
+ * and keeps every attempt's error) answered it without error, or when the client reports its
+ * offset; a partition with an error code gets that code's error; any other gets the whole error.
+ */
+export async function sendReportingPartitions(
+  producer: KafkaProducer,
+  topic: string,
+  records: readonly RecordToSend[],
+  compression?: CompressionAlgorithmValue,
+): Promise<unknown[]> {
+  let partitions: number[];
+  try {
+    const metadata = await producer.metadata({ topics: [topic] });
+    const count = metadata.topics.get(topic)?.partitionsCount;
+    if (count === undefined || count < 1) throw new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', null, { topic });
+    partitions = records.map((record) => {
+      const chosen =
+        record.partition ??
+        (record.key === null ? 0 : compatibilityPartitioner({ topic }, Buffer.from(record.key, 'utf8')));
+      return chosen % count;
+    });
+  } catch (error) {
+    return records.map(() => error);
+  }
+  try {
+    await producer.send({
+      messages: records.map((record, index) => ({
+        topic,
+        value: record.value,
+        partition: partitions[index],
+        ...(record.key !== null && { key: record.key }),
+        ...(record.headers !== undefined && { headers: { ...record.headers } }),
+      })),
+      ...(compression !== undefined && { compression }),
+    });
+    return records.map(() => undefined);
+  } catch (error) {
+    const outcomes = partitionOutcomes(error, topic);
+    return partitions.map((partition) => (outcomes.has(partition) ? (outcomes.get(partition) ?? undefined) : error));
+  }
+}
+
+/** Per partition of the topic: null when written, else its error; partitions not named are absent. */
+function partitionOutcomes(error: unknown, topic: string): Map<number, Error | null> {
+  const written = new Set<number>();
+  const failed = new Map<number, Error>();
+  const seen = new Set<unknown>();
+  const visit = (current: unknown, depth: number): void => {
+    if (!(current instanceof Error) || seen.has(current) || depth > 8) return;
+    seen.add(current);
+    const produced = (current as { produced?: { offsets?: { topic: string; partition: number }[] } }).produced;
+    for (const offset of produced?.offsets ?? []) if (offset.topic === topic) written.add(offset.partition);
+    const response = (current as { response?: unknown }).response;
+    if (current instanceof ResponseError && isProduceResponse(response)) {
+      const inner = current.errors as (Error & { path?: string })[];
+      response.responses.forEach((topicResponse, i) => {
+        if (topicResponse.name !== topic) return;
+        topicResponse.partitionResponses.forEach((partitionResponse, j) => {
+          if (partitionResponse.errorCode === 0) {
+            written.add(partitionResponse.index);
+            return;
+          }
+          const path = `/responses/${i}/partition_responses/${j}`;
+          const own = inner.find((candidate) => candidate.path === path) ?? current;
+          if (!failed.has(partitionResponse.index)) failed.set(partitionResponse.index, own);
+        });
+      });
+    }
+    if (current instanceof AggregateError) for (const inner of current.errors) visit(inner, depth + 1);
+    visit(current.cause, depth + 1);
+  };
+  visit(error, 0);
+  const outcomes = new Map<number, Error | null>(failed);
+  for (const partition of written) outcomes.set(partition, null);
+  return outcomes;
+}
+
+interface ProduceResponseShape {
+  responses: { name: string; partitionResponses: { index: number; errorCode: number }[] }[];
+}
+
+function isProduceResponse(response: unknown): response is ProduceResponseShape {
+  return (
+    typeof response === 'object' &&
+    response !== null &&
+    Array.isArray((response as ProduceResponseShape).responses) &&
+    (response as ProduceResponseShape).responses.every((topicResponse) =>
+      Array.isArray(topicResponse?.partitionResponses),
+    )
+  );
 }
 
 export interface ConsumerTuning extends ClientTuning {

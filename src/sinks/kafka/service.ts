@@ -1,25 +1,46 @@
-// The only caller of the Kafka producer. One produce request at a time, and every failure
-// classified from the error table (never from message text):
-//   retryable      back off (exponential, with jitter) and send the same request again, for as
-//                  long as it takes; the records wait (and their batches stay in the spool)
+// The only caller of the Kafka producer. One produce request at a time. Kafka answers per
+// partition, so each record's outcome is that of its partition: the records of partitions that
+// were written are acked at once, and only the others go on (a resend of written records would
+// write them twice, on a fresh producer id the broker cannot dedupe, and take their keys' order
+// backwards). Every failure is classified from the error table (never from message text):
+//   retryable      back off (exponential, with jitter) and send the failed partitions' records
+//                  again, for as long as it takes; they wait (and their batches stay in the spool)
 //   configuration  pause the output: say so loudly (log, metric, readiness), keep the records, and
-//                  keep probing with the same request until it goes through, then resume
+//                  keep probing with them until they go through, then resume
 //   per-record     the broker will never take this record: report it rejected (the caller
-//                  dead-letters its batch); in a request of several, find which by sending them
-//                  one by one, in order
+//                  dead-letters its batch); when a partition held several records of the request,
+//                  find which by sending them one by one, in order. A record of several events
+//                  refused as too large (the topic's max.message.bytes may be below ours) is split
+//                  in halves by events, sent in order; only an event too large alone is rejected.
 // After any failure the producer is replaced, so a retry never rides on a connection, producer id
-// or metadata that the failure may have spoiled; the idempotent producer (acks=all) makes a resend
-// of records the broker did write a no-op within a producer session.
+// or metadata that the failure may have spoiled.
+import { isJsonObject } from '../../format/json-value.ts';
+import { parseJson, stringifyJson } from '../../format/lossless-json.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { Metrics } from '../../telemetry/metrics.ts';
 import type { KafkaOutputSettings } from './config.ts';
 import { classifyKafkaError, type KafkaErrorClassification } from './error-table.ts';
-import { createProducer, lastConnectionError, type KafkaProducer } from './kafka-client.ts';
+import {
+  createProducer,
+  lastConnectionError,
+  sendReportingPartitions,
+  type KafkaProducer,
+  type RecordToSend,
+} from './kafka-client.ts';
 import type { OutgoingRecord } from './request-builder.ts';
 
 export type RecordOutcome =
   | { readonly status: 'acked' }
-  | { readonly status: 'rejected'; readonly code: string; readonly reason: string }
+  | {
+      readonly status: 'rejected';
+      readonly code: string;
+      readonly reason: string;
+      /**
+       * Set when the record was split by events and only some of them were refused: the
+       * message_ids of those events (the other events were delivered). Absent: the whole record.
+       */
+      readonly rejectedEventIds?: readonly string[];
+    }
   /** The sink stopped before Kafka acknowledged the record; its batch stays in the spool. */
   | { readonly status: 'aborted' };
 
@@ -87,50 +108,84 @@ export class KafkaService {
   /**
    * Sends the records as one request (in order) and resolves once Kafka acknowledged them,
    * rejected some for good, or the signal aborted the wait. Never rejects.
+   *
+   * Kafka answers per partition: the records of partitions that were written are acked at once,
+   * and only the others are retried (or, after a per-record error, sent one by one), so nothing
+   * is written twice by our own resend and a key's records never go backwards.
    */
   async produce(records: readonly OutgoingRecord[], signal: AbortSignal): Promise<RecordOutcome[]> {
+    const outcomes: (RecordOutcome | undefined)[] = records.map(() => undefined);
+    let pending = records.map((_, index) => index);
     for (let attempt = 1; ; attempt++) {
-      if (signal.aborted) return records.map(() => ABORTED);
+      if (signal.aborted) return settle(outcomes, ABORTED);
       const started = performance.now();
-      let failure: unknown;
+      let failures: unknown[];
       let producer: KafkaProducer | undefined;
       try {
         producer = this.#producerFor();
-        await producer.send({
-          messages: records.map((record) => this.#message(record)),
-          compression: this.#settings.compression,
-        });
-      } catch (error) {
-        failure = error ?? new Error('produce failed');
-      }
-      if (failure === undefined) {
-        this.#acknowledged(records, (performance.now() - started) / 1000);
-        return records.map(() => ACKED);
-      }
-      if (signal.aborted) return records.map(() => ABORTED);
-      const classification = classifyKafkaError(failure, producer === undefined ? [] : [lastConnectionError(producer)]);
-      await this.#replaceProducer();
-      if (classification.kind === 'per-record') {
-        if (records.length > 1) return this.#oneByOne(records, signal);
-        this.#logger.warn(
-          {
-            code: classification.code,
-            reason: classification.reason,
-            fix: classification.fix,
-            bytes: records[0].value.length,
-          },
-          'Kafka rejected a record; its batch goes to the dead letters',
+        failures = await sendReportingPartitions(
+          producer,
+          this.#settings.topic,
+          pending.map((index) => this.#message(records[index])),
+          this.#settings.compression,
         );
-        return [{ status: 'rejected', code: classification.code, reason: classification.reason }];
+      } catch (error) {
+        failures = pending.map(() => error ?? new Error('produce failed'));
       }
+      const written = pending.filter((_, k) => failures[k] === undefined);
+      const failed = pending.filter((_, k) => failures[k] !== undefined);
+      if (written.length > 0) {
+        this.#acknowledged(
+          written.map((index) => records[index]),
+          (performance.now() - started) / 1000,
+          failed.length === 0,
+        );
+        for (const index of written) outcomes[index] = ACKED;
+      }
+      if (failed.length === 0) return settle(outcomes, ABORTED);
+      if (signal.aborted) return settle(outcomes, ABORTED);
+      await this.#replaceProducer();
+      // Records that failed with the same error (the same partition, or the whole request) are
+      // handled together: classified once; after a per-record error, if several share it, it is
+      // not known which of them the broker refused, so each is sent alone, in order.
+      const related = producer === undefined ? [] : [lastConnectionError(producer)];
+      const groups = new Map<unknown, number[]>();
+      pending.forEach((index, k) => {
+        if (failures[k] === undefined) return;
+        const group = groups.get(failures[k]);
+        if (group === undefined) groups.set(failures[k], [index]);
+        else group.push(index);
+      });
+      const retry: number[] = [];
+      let retryError: unknown;
+      let retryClassification: KafkaErrorClassification | undefined;
+      for (const [error, group] of groups) {
+        const classification = classifyKafkaError(error, related);
+        if (classification.kind !== 'per-record') {
+          retry.push(...group);
+          // A pause (configuration) outranks a retry in what the output reports.
+          if (retryClassification === undefined || classification.kind === 'configuration') {
+            retryClassification = classification;
+            retryError = error;
+          }
+          continue;
+        }
+        if (group.length === 1) {
+          outcomes[group[0]] = await this.#rejected(records[group[0]], classification, signal);
+          continue;
+        }
+        for (const index of group) [outcomes[index]] = await this.produce([records[index]], signal);
+      }
+      if (retry.length === 0 || retryClassification === undefined) return settle(outcomes, ABORTED);
+      pending = retry.sort((a, b) => a - b);
       const delayMs = backoffDelayMs(
         attempt,
         this.#settings.retryBackoffMinMs,
         this.#settings.retryBackoffMaxMs,
         this.#random,
       );
-      this.#failed(classification, failure, attempt, delayMs);
-      if (!(await sleep(delayMs, signal))) return records.map(() => ABORTED);
+      this.#failed(retryClassification, retryError, attempt, delayMs);
+      if (!(await sleep(delayMs, signal))) return settle(outcomes, ABORTED);
     }
   }
 
@@ -138,19 +193,45 @@ export class KafkaService {
     await this.#replaceProducer();
   }
 
-  /** After a per-record failure in a request of several: each record alone, in order. */
-  async #oneByOne(records: readonly OutgoingRecord[], signal: AbortSignal): Promise<RecordOutcome[]> {
-    const outcomes: RecordOutcome[] = [];
-    for (const record of records) outcomes.push(...(await this.produce([record], signal)));
-    return outcomes;
+  /**
+   * The broker refused this record, alone. A record of several events that is too large (the
+   * topic's max.message.bytes may be below our max_message_bytes) is split in two by events and
+   * the halves are sent in order, each split again as needed; only an event too large alone, or
+   * a record refused for another reason, is rejected.
+   */
+  async #rejected(
+    record: OutgoingRecord,
+    classification: KafkaErrorClassification,
+    signal: AbortSignal,
+  ): Promise<RecordOutcome> {
+    const halves = classification.code === 'RECORD_TOO_LARGE' ? splitInHalves(record) : undefined;
+    if (halves !== undefined) {
+      this.#logger.info(
+        { bytes: record.value.length, events: halves.events },
+        'Kafka refused a record as too large; sending it split by events',
+      );
+      const parts: RecordOutcome[] = [];
+      for (const half of halves.records) parts.push(...(await this.produce([half], signal)));
+      return combineParts(halves.records, parts);
+    }
+    this.#logger.warn(
+      {
+        code: classification.code,
+        reason: classification.reason,
+        fix: classification.fix,
+        bytes: record.value.length,
+      },
+      'Kafka rejected a record; its batch goes to the dead letters',
+    );
+    return { status: 'rejected', code: classification.code, reason: classification.reason };
   }
 
-  #message(record: OutgoingRecord) {
+  #message(record: OutgoingRecord): RecordToSend {
     return {
-      topic: this.#settings.topic,
+      key: record.key,
       value: record.value,
-      ...(record.key !== null ? { key: record.key } : { partition: this.#nextSpreadPartition() }),
-      ...(record.headers !== undefined && { headers: { ...record.headers } }),
+      ...(record.key === null && { partition: this.#nextSpreadPartition() }),
+      ...(record.headers !== undefined && { headers: record.headers }),
     };
   }
 
@@ -171,7 +252,8 @@ export class KafkaService {
     await producer?.close(true).catch(() => {});
   }
 
-  #acknowledged(records: readonly OutgoingRecord[], seconds: number): void {
+  /** `all`: every record of the request went through, so the output is healthy again. */
+  #acknowledged(records: readonly OutgoingRecord[], seconds: number, all: boolean): void {
     const output = this.#settings.output;
     let bytes = 0;
     for (const record of records) bytes += record.value.length;
@@ -179,7 +261,7 @@ export class KafkaService {
     this.#metrics.bytesProduced.inc({ output }, bytes);
     this.#metrics.produceLatency.observe({ output }, seconds);
     const problem = this.#problem;
-    if (problem !== undefined) {
+    if (all && problem !== undefined) {
       this.#problem = undefined;
       this.#metrics.setOutputState(output, 'ok');
       this.#logger.info(
@@ -225,6 +307,54 @@ export class KafkaService {
       this.#logger.warn(details, 'Kafka output unavailable; retrying with backoff, records wait in the spool');
     }
   }
+}
+
+/** Fills the outcomes not yet known with `rest`. */
+function settle(outcomes: readonly (RecordOutcome | undefined)[], rest: RecordOutcome): RecordOutcome[] {
+  return outcomes.map((outcome) => outcome ?? rest);
+}
+
+/** The record's batch as two records of half its events each (same key and headers); undefined below two events. */
+function splitInHalves(record: OutgoingRecord): { records: OutgoingRecord[]; events: number } | undefined {
+  let batch;
+  try {
+    batch = parseJson(record.value.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!isJsonObject(batch) || !Array.isArray(batch.events) || batch.events.length < 2) return undefined;
+  const { events } = batch;
+  const middle = Math.ceil(events.length / 2);
+  const records = [events.slice(0, middle), events.slice(middle)].map((part) => ({
+    ...record,
+    value: Buffer.from(stringifyJson({ ...batch, events: part }), 'utf8'),
+  }));
+  return { records, events: events.length };
+}
+
+/** One outcome for a record sent as parts: acked when every part was, else the parts' refusal. */
+function combineParts(parts: readonly OutgoingRecord[], outcomes: readonly RecordOutcome[]): RecordOutcome {
+  if (outcomes.some((outcome) => outcome.status === 'aborted')) return ABORTED;
+  const rejected = outcomes.flatMap((outcome, index) => (outcome.status === 'rejected' ? [{ outcome, index }] : []));
+  if (rejected.length === 0) return ACKED;
+  const ids: string[] = [];
+  for (const { outcome, index } of rejected) ids.push(...(outcome.rejectedEventIds ?? eventIdsOf(parts[index])));
+  const first = rejected[0].outcome;
+  return { status: 'rejected', code: first.code, reason: first.reason, rejectedEventIds: ids };
+}
+
+/** The message_ids of the events in a record's value. */
+export function eventIdsOf(record: OutgoingRecord): string[] {
+  let batch;
+  try {
+    batch = parseJson(record.value.toString('utf8'));
+  } catch {
+    return [];
+  }
+  if (!isJsonObject(batch) || !Array.isArray(batch.events)) return [];
+  return batch.events.flatMap((event) =>
+    isJsonObject(event) && typeof event.message_id === 'string' ? [event.message_id] : [],
+  );
 }
 
 /** The error's class and message, and its causes' (the client's messages hold no secrets). */
