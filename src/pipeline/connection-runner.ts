@@ -10,17 +10,22 @@
 //   session (Wait for Complete Batch) the same, closed by session_end or the session timeout, one
 //                                     record per session
 // A batch that yields no record (all events filtered, and Send Batches without Events off) is
-// acknowledged at once. A batch Kafka will never take (a record too large even alone, or one the
-// broker rejects as invalid) goes to the dead letters with the reason.
+// acknowledged at once, and any other once every record made from it is acknowledged. Events
+// Kafka will never take (too large even alone, or rejected by the broker as invalid) send only
+// the batches that hold them to the dead letters, with the reason, each holding just its refused
+// events when others of it were delivered; the other batches of the window are acknowledged.
 //
 // Restart: the cursor starts over, so every unacknowledged batch is read again in seq order and
 // re-added to the windows, which reforms exactly the windows that were open (see windows.ts).
+// While catching up on that backlog, windows are not closed by the wall clock (only by add()),
+// so a window whose batches span more than one read is not split.
 // Records are rebuilt byte for byte the same (building is pure), so a resend after a crash
 // carries the same batch_id and message_ids.
 import type { ConnectionConfig } from '../config/types.ts';
 import { isJsonObject, type JsonObject } from '../format/json-value.ts';
 import { parseJson, stringifyJson } from '../format/lossless-json.ts';
-import { buildRecords, type OutgoingRecord } from '../sinks/kafka/request-builder.ts';
+import { buildRecords, type BuiltRecords, type OutgoingRecord } from '../sinks/kafka/request-builder.ts';
+import { eventIdsOf } from '../sinks/kafka/service.ts';
 import type { RecordOutcome, RecordSink } from '../sinks/kafka/sink.ts';
 import type { Spool, SpoolRecord } from '../spool/types.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -28,6 +33,7 @@ import type { Metrics } from '../telemetry/metrics.ts';
 import { AckBatcher } from './connection-acks.ts';
 import { FILTER_REASONS } from './event-types.ts';
 import { mergeSessionWindow, mergeWindow } from './merge-window.ts';
+import { messageIdFor } from './message-id.ts';
 import { buildOutgoingBatch, forwardingModeOf, splitPerEvent, type ForwardingMode } from './outgoing-batch.ts';
 import { windowEntryOf, Windower, type ClosedWindow } from './windows.ts';
 
@@ -58,8 +64,19 @@ interface Unit {
   readonly receivedAtMs: readonly number[];
   readonly records: readonly OutgoingRecord[];
   readonly bytes: number;
-  /** Set when part of the unit cannot be sent at all (an event too large even alone). */
-  readonly localRejection?: string;
+  /**
+   * Of a unit of several batches (a window): the batch (seq) each event came from, by message_id,
+   * so that a refused event dead-letters its own batch only.
+   */
+  readonly eventSeqs?: ReadonlyMap<string, bigint>;
+  /** Set when some events cannot be sent at all (too large even alone): why, and which. */
+  readonly localRejection?: { readonly reason: string; readonly eventIds: readonly string[] };
+}
+
+/** A batch to dead-letter: why, and which of its events (all of them when undefined). */
+interface Refusal {
+  readonly reasons: Set<string>;
+  eventIds: Set<string> | undefined;
 }
 
 export class ConnectionRunner {
@@ -173,6 +190,12 @@ export class ConnectionRunner {
 
   async #readLoop(): Promise<void> {
     const { spool, readLimit = 500, pollIntervalMs = 500 } = this.#options;
+    // Catching up (after a restart, the backlog in the spool): windows are not closed by the
+    // wall clock until the backlog as of the start has been read, or an old window would be
+    // closed before its later batches, further down the spool, were read, and sent split in two.
+    // add() still closes a window once a batch arrives past its due time (by receipt time).
+    const startedAtMs = this.#clock();
+    let catchingUp = true;
     while (!this.#stopping) {
       if (this.#mode === 'per-event' && this.#atCapacity()) {
         await this.#sleep(pollIntervalMs);
@@ -188,6 +211,10 @@ export class ConnectionRunner {
         continue;
       }
       if (records.length === 0) {
+        if (catchingUp) {
+          catchingUp = false;
+          if (this.#windower !== undefined) this.#closeDueWindows();
+        }
         await this.#sleep(pollIntervalMs);
         continue;
       }
@@ -202,7 +229,11 @@ export class ConnectionRunner {
           this.#deadLetter([record.seq], `UNPROCESSABLE_BATCH: ${(error as Error).message}`);
         }
       }
-      if (this.#windower !== undefined) this.#closeDueWindows();
+      if (catchingUp) {
+        const last = records[records.length - 1];
+        catchingUp = records.length >= readLimit && last.receivedAtMs < startedAtMs;
+      }
+      if (this.#windower !== undefined && !catchingUp) this.#closeDueWindows();
     }
   }
 
@@ -242,13 +273,14 @@ export class ConnectionRunner {
       return;
     }
     if (this.#windower === undefined) {
-      const built = splitPerEvent(result.batch).map((batch) => buildRecords(batch, this.#options.maxRecordBytes));
-      this.#dispatch(
-        [record.seq],
-        [record.receivedAtMs],
-        built.flatMap((b) => b.records),
-        oversizedReason(built.flatMap((b) => b.oversized)),
-      );
+      const events = splitPerEvent(result.batch);
+      const built = events.map((batch) => buildRecords(batch, this.#options.maxRecordBytes));
+      this.#dispatch({
+        seqs: [record.seq],
+        receivedAtMs: [record.receivedAtMs],
+        records: built.flatMap((b) => b.records),
+        localRejection: this.#localRejection(events, built),
+      });
       return;
     }
     const outgoing = result.batch;
@@ -354,6 +386,7 @@ export class ConnectionRunner {
     const seqs: bigint[] = [];
     const receivedAt: number[] = [];
     const batches: JsonObject[] = [];
+    const eventSeqs = new Map<string, bigint>();
     for (const seq of window.seqs) {
       const record = bySeq.get(seq);
       if (record === undefined) continue; // already acknowledged or dead-lettered
@@ -362,62 +395,118 @@ export class ConnectionRunner {
       seqs.push(seq);
       receivedAt.push(record.receivedAtMs);
       const { batch } = buildOutgoingBatch(inbound, record, this.#options.connection.settings);
-      if (batch !== null) batches.push(batch);
+      if (batch === null) continue;
+      batches.push(batch);
+      for (const id of eventIdsOfBatch(batch)) eventSeqs.set(id, seq);
     }
     if (seqs.length === 0) return;
-    const merged = this.#mode === 'session' ? mergeSessionWindow(batches) : [mergeWindow(batches)];
-    const built = merged.flatMap((batch) =>
-      batch === null ? [] : [buildRecords(batch, this.#options.maxRecordBytes)],
+    const merged = (this.#mode === 'session' ? mergeSessionWindow(batches) : [mergeWindow(batches)]).filter(
+      (batch) => batch !== null,
     );
-    this.#dispatch(
+    const built = merged.map((batch) => buildRecords(batch, this.#options.maxRecordBytes));
+    this.#dispatch({
       seqs,
-      receivedAt,
-      built.flatMap((b) => b.records),
-      oversizedReason(built.flatMap((b) => b.oversized)),
+      receivedAtMs: receivedAt,
+      records: built.flatMap((b) => b.records),
+      eventSeqs,
+      localRejection: this.#localRejection(merged, built),
+    });
+  }
+
+  /** Which events of these batches buildRecords found too large even alone, and why, if any. */
+  #localRejection(batches: readonly JsonObject[], built: readonly BuiltRecords[]): Unit['localRejection'] {
+    const oversized = built.flatMap((b) => b.oversized);
+    if (oversized.length === 0) return undefined;
+    const limit = this.#options.maxRecordBytes;
+    const eventIds = batches.flatMap((batch, index) =>
+      built[index].oversized.length > 0 ? oversizedEventIds(batch, limit) : [],
     );
+    return { reason: oversizedReason(oversized), eventIds };
   }
 
   // --- sending and settling ------------------------------------------------------------------
 
   /** Hands the records to the sink now (so the sink sees them in this call order) and settles later. */
-  #dispatch(seqs: bigint[], receivedAtMs: number[], records: OutgoingRecord[], localRejection?: string): void {
+  #dispatch(unit: Omit<Unit, 'bytes'>): void {
     let bytes = 0;
-    for (const record of records) bytes += record.value.length;
-    const unit: Unit = { seqs, receivedAtMs, records, bytes, ...(localRejection !== undefined && { localRejection }) };
-    this.#pendingBatches += seqs.length;
+    for (const record of unit.records) bytes += record.value.length;
+    const batches = unit.seqs.length;
+    this.#pendingBatches += batches;
     this.#pendingBytes += bytes;
     const outcomes =
-      records.length === 0 ? Promise.resolve([]) : Promise.all(records.map((r) => this.#options.sink.send(r)));
+      unit.records.length === 0
+        ? Promise.resolve([])
+        : Promise.all(unit.records.map((r) => this.#options.sink.send(r)));
     const settling = outcomes
-      .then((results) => this.#settle(unit, results))
+      .then((results) => this.#settle({ ...unit, bytes }, results))
       .catch((error: unknown) => this.#logger.error({ err: error }, 'settling sent records failed'))
       .finally(() => {
         this.#inFlight.delete(settling);
-        this.#pendingBatches -= seqs.length;
+        this.#pendingBatches -= batches;
         this.#pendingBytes -= bytes;
         this.#wakeAll();
       });
     this.#inFlight.add(settling);
   }
 
+  /**
+   * A batch is acknowledged once every record made from it is acked; a batch holding an event
+   * that Kafka refused (or that is too large even alone) goes to the dead letters, holding just
+   * its refused events (the others were delivered); the unit's other batches are acknowledged.
+   * If any record was aborted (the sink stopped first), the whole unit stays in the spool.
+   */
   async #settle(unit: Unit, outcomes: RecordOutcome[]): Promise<void> {
-    if (outcomes.some((outcome) => outcome.status === 'aborted')) return; // stays in the spool
-    const rejections = new Set<string>();
-    if (unit.localRejection !== undefined) rejections.add(unit.localRejection);
-    for (const outcome of outcomes) {
-      if (outcome.status === 'rejected') rejections.add(`${outcome.code}: ${outcome.reason}`);
+    if (outcomes.some((outcome) => outcome.status === 'aborted')) return;
+    const refused = new Map<bigint, Refusal>();
+    const refuse = (reason: string, eventIds: readonly string[] | undefined): void => {
+      // Events that cannot be traced to a batch (or a record without events) refuse the whole unit.
+      const traced = eventIds?.map((id) => [id, this.#seqOfEvent(unit, id)] as const);
+      const all = traced === undefined || traced.length === 0 || traced.some(([, seq]) => seq === undefined);
+      for (const [id, seq] of all ? unit.seqs.map((s) => [undefined, s] as const) : traced) {
+        if (seq === undefined) continue;
+        let refusal = refused.get(seq);
+        if (refusal === undefined) refused.set(seq, (refusal = { reasons: new Set(), eventIds: new Set() }));
+        refusal.reasons.add(reason);
+        if (id === undefined) refusal.eventIds = undefined;
+        else refusal.eventIds?.add(id);
+      }
+    };
+    if (unit.localRejection !== undefined) refuse(unit.localRejection.reason, unit.localRejection.eventIds);
+    outcomes.forEach((outcome, index) => {
+      if (outcome.status !== 'rejected') return;
+      refuse(`${outcome.code}: ${outcome.reason}`, outcome.rejectedEventIds ?? eventIdsOf(unit.records[index]));
+    });
+    for (let i = 0; i < unit.seqs.length; i++) {
+      if (!refused.has(unit.seqs[i])) this.#acks.add(unit.seqs[i], unit.receivedAtMs[i]);
     }
-    if (rejections.size === 0) {
-      for (let i = 0; i < unit.seqs.length; i++) this.#acks.add(unit.seqs[i], unit.receivedAtMs[i]);
-      return;
+    for (const [seq, refusal] of refused) await this.#deadLetterRefused(seq, refusal);
+  }
+
+  #seqOfEvent(unit: Unit, messageId: string): bigint | undefined {
+    return unit.seqs.length === 1 ? unit.seqs[0] : unit.eventSeqs?.get(messageId);
+  }
+
+  /** Dead-letters the batch; when only some of its events were refused, the dead letter holds just those. */
+  async #deadLetterRefused(seq: bigint, refusal: Refusal): Promise<void> {
+    let reason = [...refusal.reasons].join('; ');
+    let payload: Buffer | undefined;
+    if (refusal.eventIds !== undefined) {
+      try {
+        const [stored] = await this.#options.spool.get([seq]);
+        const inbound = stored === undefined ? undefined : parseJson(stored.payload);
+        if (stored !== undefined && isJsonObject(inbound) && Array.isArray(inbound.events)) {
+          const ids = refusal.eventIds;
+          const kept = inbound.events.filter((_, index) => ids.has(messageIdFor(stored.batchId, index)));
+          if (kept.length > 0 && kept.length < inbound.events.length) {
+            payload = Buffer.from(stringifyJson({ ...inbound, events: kept }), 'utf8');
+            reason += ` (${inbound.events.length - kept.length} of the batch's ${inbound.events.length} events were delivered; the dead letter holds the ${kept.length} refused)`;
+          }
+        }
+      } catch (error) {
+        this.#logger.warn({ err: error, seq: String(seq) }, 'could not narrow a dead letter to its refused events');
+      }
     }
-    const delivered = outcomes.filter((outcome) => outcome.status === 'acked').length;
-    const reason =
-      [...rejections].join('; ') +
-      (delivered > 0
-        ? ` (${delivered} of ${outcomes.length} records made from it were delivered; a replay resends them too)`
-        : '');
-    await this.#deadLetterNow(unit.seqs, reason);
+    await this.#deadLetterNow([seq], reason, payload);
   }
 
   #deadLetter(seqs: readonly bigint[], reason: string): void {
@@ -425,10 +514,10 @@ export class ConnectionRunner {
     this.#inFlight.add(writing);
   }
 
-  async #deadLetterNow(seqs: readonly bigint[], reason: string): Promise<void> {
+  async #deadLetterNow(seqs: readonly bigint[], reason: string, payload?: Buffer): Promise<void> {
     for (const seq of seqs) {
       try {
-        await this.#options.spool.deadLetter(this.#name, seq, reason);
+        await this.#options.spool.deadLetter(this.#name, seq, reason, payload);
       } catch (error) {
         this.#logger.error({ err: error, seq: String(seq) }, 'could not move a batch to the dead letters');
         continue;
@@ -438,8 +527,28 @@ export class ConnectionRunner {
   }
 }
 
-function oversizedReason(oversized: readonly { bytes: number; limit: number }[]): string | undefined {
-  if (oversized.length === 0) return undefined;
+/** The message_ids of an outgoing batch's events. */
+function eventIdsOfBatch(batch: JsonObject): string[] {
+  if (!Array.isArray(batch.events)) return [];
+  return batch.events.flatMap((event) =>
+    isJsonObject(event) && typeof event.message_id === 'string' ? [event.message_id] : [],
+  );
+}
+
+/** The events of the batch that do not fit a record even alone (the rule of buildRecords). */
+function oversizedEventIds(batch: JsonObject, limit: number): string[] {
+  if (!Array.isArray(batch.events)) return [];
+  const baseBytes = Buffer.byteLength(stringifyJson({ ...batch, events: [] }), 'utf8');
+  return batch.events.flatMap((event) =>
+    isJsonObject(event) &&
+    typeof event.message_id === 'string' &&
+    baseBytes + Buffer.byteLength(stringifyJson(event), 'utf8') > limit
+      ? [event.message_id]
+      : [],
+  );
+}
+
+function oversizedReason(oversized: readonly { bytes: number; limit: number }[]): string {
   const largest = Math.max(...oversized.map((o) => o.bytes));
   return (
     `RECORD_TOO_LARGE: ${oversized.length} event(s) do not fit a record even alone ` +
