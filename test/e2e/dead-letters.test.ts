@@ -1,7 +1,8 @@
 // Per-record failures: a record the broker will never take (here: larger than the topic's
 // max.message.bytes) sends its batch to the dead letters with the reason, and the batches around
 // it are delivered, in order. An event too large for max_message_bytes even alone never reaches
-// the broker and is dead-lettered the same way.
+// the broker and is dead-lettered the same way. A window the broker refuses as too large is split
+// by events, and only the batch of the event too large alone goes to the dead letters.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import {
@@ -65,3 +66,34 @@ for (const where of ['broker', 'forwarder'] as const) {
     }
   });
 }
+
+test('a window the broker refuses as too large is split by events; only the batch of an event too large alone is dead-lettered', async () => {
+  const topic = uniqueTopicName('dead-window');
+  // The topic takes less than the forwarder's max_message_bytes: the merged record is refused.
+  await cluster.createTopic(topic, { partitions: 1, configs: { 'max.message.bytes': '3000' } });
+  const forwarder = await startKafkaTestForwarder({ cluster, topic, settings: { batch_window_ms: 1000 } });
+  try {
+    const body = [batch('a', 600), batch('b', 600), batch('huge', 6000), batch('c', 600)];
+    assert.equal(await postRaw(forwarder.url, `[${body.join(',')}]`, true), 202);
+    const [dead] = await waitFor('the dead letter', async () => {
+      const list = await forwarder.forwarder.spool.listDeadLetters(CONNECTION);
+      return list.length > 0 ? list : undefined;
+    });
+    await waitFor(
+      'the backlog to drain',
+      () => (forwarder.forwarder.spool.stats().backlog[CONNECTION] ?? 0) === 0 || undefined,
+    );
+    assert.match(dead.reason, /^RECORD_TOO_LARGE: /);
+    const shown = await forwarder.forwarder.spool.showDeadLetter(dead.id);
+    assert.match(shown?.payload.toString('utf8') ?? '', /"source_request_id":"huge"/);
+    assert.equal((await forwarder.forwarder.spool.listDeadLetters(CONNECTION)).length, 1);
+    // The other events arrived, each once, in order, in records split from the window.
+    const records = await consumeRecords(cluster, topic, 2);
+    const names = records.flatMap((record) =>
+      (record.value.events as { data: { event_name: string } }[]).map((event) => event.data.event_name),
+    );
+    assert.deepEqual(names, ['a', 'b', 'c']);
+  } finally {
+    await forwarder.close();
+  }
+});

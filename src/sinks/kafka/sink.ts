@@ -5,8 +5,10 @@
 // Ordering: one request is in flight at a time, and a request that fails is retried (by the
 // service) before anything newer is sent. So a key's records reach their partition in order
 // across retries, broker failover and producer replacement: nothing later can overtake a record
-// that has not been acknowledged yet. The idempotent producer keeps the broker from writing a
-// resent request twice. Throughput comes from large requests, not from parallel ones.
+// that has not been acknowledged yet. A retry resends only the records of the partitions Kafka
+// did not write (see service.ts), and the library's own retries of a request keep its producer
+// id and sequence numbers, so the broker does not write them twice. Throughput comes from large
+// requests, not from parallel ones.
 import type { Logger } from '../../telemetry/logger.ts';
 import type { Metrics } from '../../telemetry/metrics.ts';
 import type { KafkaOutputSettings } from './config.ts';
@@ -82,8 +84,8 @@ export class KafkaSink implements RecordSink {
 
   /**
    * Graceful stop: sends everything queued and waits for Kafka's acknowledgements, up to the
-   * deadline (or until the output is seen retrying or paused); then gives up on the rest (their outcome is 'aborted', so their batches stay in the
-   * spool) and closes the producer.
+   * deadline (or until the output is seen retrying or paused); then gives up on the rest (their
+   * outcome is 'aborted', so their batches stay in the spool) and closes the producer.
    */
   async close(deadlineMs: number): Promise<void> {
     this.#closing = true;
