@@ -33,6 +33,8 @@ export interface StoreOptions {
   maxBytes: number;
   highWaterRatio: number;
   dedupWindowMs: number;
+  /** After a failed commit, the interval between probe commits (worker only). */
+  probeIntervalMs?: number;
 }
 
 export interface StoredRecord {
@@ -235,6 +237,25 @@ export class SpoolStore {
           this.db.exec('ROLLBACK');
         } catch {
           // SQLite already rolled back (e.g. after SQLITE_FULL); nothing more to undo.
+        }
+      }
+      throw error;
+    }
+  }
+
+  /** A minimal write transaction (one meta row): commits only if the disk accepts writes and fsyncs again. */
+  probe(now: number): void {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      this.setMeta('write_probe_at', BigInt(now));
+      this.db.exec('COMMIT');
+      this.commits += 1;
+    } catch (error) {
+      if (this.db.isTransaction) {
+        try {
+          this.db.exec('ROLLBACK');
+        } catch {
+          // already rolled back by SQLite
         }
       }
       throw error;

@@ -9,6 +9,8 @@ import type { ForwarderError } from '../errors.ts';
 
 const port = parentPort!;
 const NO_REPLY = -1;
+/** After a failed commit, how often a probe transaction checks whether the disk works again. */
+const DEFAULT_PROBE_INTERVAL_MS = 1000;
 
 function serialize(error: ForwarderError): SerializedError {
   return { code: error.code, params: error.params };
@@ -30,6 +32,40 @@ try {
 
 let queue: { id: number; write: WriteOp }[] = [];
 let scheduled = false;
+const probeIntervalMs = (workerData as WorkerOptions).probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
+/** The last commit's failure: the spool reports itself unavailable (readyz 503) while this is set. */
+let writeError: SerializedError | null = null;
+let probeTimer: NodeJS.Timeout | undefined;
+
+function sendSnapshot(): void {
+  send({ type: 'snapshot', snapshot: { ...store.snapshot(), writeError } });
+}
+
+/**
+ * Records the outcome of a commit. A failure must not outlive the fault: once the load balancer has
+ * taken the instance out (readyz 503), no append may arrive to prove the disk works again, so while
+ * the error is set a tiny probe transaction retries on a timer and clears it when it commits.
+ */
+function setWriteError(error: SerializedError | null): void {
+  writeError = error;
+  if (error === null) {
+    clearInterval(probeTimer);
+    probeTimer = undefined;
+  } else if (probeTimer === undefined) {
+    probeTimer = setInterval(probe, probeIntervalMs);
+  }
+}
+
+function probe(): void {
+  try {
+    store.probe(Date.now());
+  } catch {
+    return; // still failing: keep the error, try again on the next tick
+  }
+  setWriteError(null);
+  sendSnapshot();
+  send({ type: 'warn', obj: {}, msg: 'spool writes work again' });
+}
 
 function flush(): void {
   scheduled = false;
@@ -37,15 +73,15 @@ function flush(): void {
   const group = queue;
   queue = [];
   let outcomes: WriteOutcome[];
-  let writeError: SerializedError | null = null;
   try {
     outcomes = store.applyWrites(group.map((entry) => entry.write));
+    setWriteError(null);
   } catch (error) {
-    writeError = serialize(toSpoolError(error));
+    setWriteError(serialize(toSpoolError(error)));
     outcomes = group.map(() => ({ ok: false, error: toSpoolError(error) }));
   }
   // The snapshot goes first so that stats() already reflects a write when its caller's promise resolves.
-  send({ type: 'snapshot', snapshot: { ...store.snapshot(), writeError } });
+  sendSnapshot();
   group.forEach((entry, index) => {
     if (entry.id === NO_REPLY) return;
     const outcome = outcomes[index];
@@ -120,6 +156,7 @@ port.on('message', (request: Request) => {
       return;
     case 'close':
       flush();
+      setWriteError(null);
       answer(request.id, () => ({ value: store.close() }));
       port.close();
       return;
