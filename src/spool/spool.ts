@@ -135,6 +135,8 @@ class WorkerSpool implements Spool {
       deadLetters: snapshot.deadLetters,
       deadLetterBytes: snapshot.deadLetterBytes,
       deadLettersByDestination: { ...snapshot.deadLettersByDestination },
+      dedupKeys: snapshot.dedupKeys,
+      dedupBytes: snapshot.dedupBytes,
       commits: snapshot.commits,
       appendCalls: snapshot.appendCalls,
       corruptRecords: snapshot.corruptRecords,

@@ -9,7 +9,8 @@
 // Tables:
 //   records       seq -> batch id, receipt time, crc32, payload (immutable once written)
 //   pending       (destination, seq) for each destination that still has to handle the record
-//   dedup         dedup key -> time it was accepted (expired keys are purged lazily)
+//   dedup         dedup key -> time it was accepted (counted against maxBytes; expired keys are purged in
+//                 bounded chunks so that no commit stalls on millions of deletes)
 //   dead_letters  per-destination records given up on, with the reason
 //   meta          last seq / batch id issued, clean-shutdown flag
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
@@ -26,7 +27,14 @@ export const DATABASE_FILE = 'spool.db';
 const RECORD_OVERHEAD_BYTES = 64;
 const PENDING_OVERHEAD_BYTES = 24;
 const DEAD_LETTER_OVERHEAD_BYTES = 96;
+/**
+ * Bytes counted per dedup key on top of twice its UTF-8 length (the key is stored in the table and again
+ * in the by-time index): the accepted_at integer in both, record headers and b-tree cell pointers.
+ */
+const DEDUP_OVERHEAD_BYTES = 40;
 const DEDUP_PURGE_INTERVAL_MS = 60_000;
+/** At most this many expired dedup keys are deleted per commit; the rest follow in later commits. */
+export const DEDUP_PURGE_CHUNK = 5000;
 
 export interface StoreOptions {
   dir: string;
@@ -85,6 +93,8 @@ export interface StoreSnapshot {
   backlog: Record<string, number>;
   deadLettersByDestination: Record<string, number>;
   oldestReceivedAtMs: number | null;
+  dedupKeys: number;
+  dedupBytes: number;
   commits: number;
   appendCalls: number;
   corruptRecords: number;
@@ -97,6 +107,8 @@ interface Counters {
   recordBytes: number;
   deadLetters: number;
   deadLetterBytes: number;
+  dedupKeys: number;
+  dedupBytes: number;
   backlog: Map<string, number>;
   deadLettersByDestination: Map<string, number>;
   lastSeq: bigint;
@@ -118,9 +130,11 @@ function bump(map: Map<string, number>, key: string, delta: number): void {
 }
 
 function recordBytes(item: AppendInput, destinations: number): number {
-  return (
-    item.payload.length + RECORD_OVERHEAD_BYTES + PENDING_OVERHEAD_BYTES * destinations + (item.dedupKey?.length ?? 0)
-  );
+  return item.payload.length + RECORD_OVERHEAD_BYTES + PENDING_OVERHEAD_BYTES * destinations;
+}
+
+function dedupKeyBytes(key: string): number {
+  return 2 * Buffer.byteLength(key) + DEDUP_OVERHEAD_BYTES;
 }
 
 const SCHEMA = `
@@ -162,6 +176,8 @@ export class SpoolStore {
   private appendCalls = 0;
   private corruptRecords = 0;
   private lastDedupPurgeMs = 0;
+  /** The last purge deleted a whole chunk: more expired keys may wait, so the next commit purges again. */
+  private dedupPurgeBacklog = false;
 
   constructor(options: StoreOptions) {
     const started = performance.now();
@@ -184,7 +200,6 @@ export class SpoolStore {
       this.statements = prepareStatements(this.db);
       this.counters = this.loadCounters();
       const cleanShutdown = this.metaValue('clean_shutdown') !== 0n;
-      const dedupKeys = Number((this.db.prepare('SELECT count(*) AS n FROM dedup').get() as { n: number }).n);
       this.db.exec('BEGIN');
       this.setMeta('clean_shutdown', 0n);
       this.db.exec('COMMIT');
@@ -194,7 +209,7 @@ export class SpoolStore {
         bytes: this.bytes(),
         backlog: Object.fromEntries(this.counters.backlog),
         deadLetters: this.counters.deadLetters,
-        dedupKeys,
+        dedupKeys: this.counters.dedupKeys,
         lastSeq: this.counters.lastSeq,
         ...wal,
         openMs: Math.round(performance.now() - started),
@@ -209,12 +224,22 @@ export class SpoolStore {
     return Math.floor(this.options.maxBytes * this.options.highWaterRatio);
   }
 
-  /** Applies a group of writes in one transaction; each gets its own outcome. Throws only if the commit fails. */
+  /** True while expired dedup keys are left over from a purge chunk: the worker then commits (empty) groups to purge them. */
+  get housekeepingDue(): boolean {
+    return this.dedupPurgeBacklog;
+  }
+
+  /**
+   * Applies a group of writes in one transaction; each gets its own outcome. Throws only if the commit fails.
+   * The transaction also purges one chunk of expired dedup keys when a purge is due.
+   */
   applyWrites(ops: readonly WriteOp[]): WriteOutcome[] {
     const before = cloneCounters(this.counters);
+    const purgeState = { last: this.lastDedupPurgeMs, backlog: this.dedupPurgeBacklog };
     const outcomes: WriteOutcome[] = [];
     this.db.exec('BEGIN IMMEDIATE');
     try {
+      this.purgeExpiredDedupKeys(ops);
       for (const op of ops) {
         // Validation errors (full, unknown id) are thrown before the op writes anything; SQL errors abort the group.
         try {
@@ -232,6 +257,8 @@ export class SpoolStore {
       return outcomes;
     } catch (error) {
       this.counters = before;
+      this.lastDedupPurgeMs = purgeState.last;
+      this.dedupPurgeBacklog = purgeState.backlog;
       if (this.db.isTransaction) {
         try {
           this.db.exec('ROLLBACK');
@@ -283,15 +310,17 @@ export class SpoolStore {
 
   private append(items: readonly AppendInput[], now: number): AppendOutcome[] {
     this.appendCalls += 1;
-    this.purgeExpiredDedupKeys(now);
     // Decide duplicates and size before writing anything: the call is stored whole or not at all.
     const windowStart = now - this.options.dedupWindowMs;
     const keysInCall = new Set<string>();
+    /** Keys of this call that have no row yet (an expired row that is still there is updated in place). */
+    const newKeys = new Set<string>();
     const duplicate = items.map((item) => {
       if (item.dedupKey === undefined) return false;
       if (keysInCall.has(item.dedupKey)) return true;
       keysInCall.add(item.dedupKey);
       const row = this.statements.dedupGet.get(item.dedupKey) as { accepted_at: number } | undefined;
+      if (row === undefined) newKeys.add(item.dedupKey);
       return row !== undefined && row.accepted_at > windowStart;
     });
     const destinationLists = items.map((item) => [...new Set(item.destinations)]);
@@ -299,6 +328,7 @@ export class SpoolStore {
     items.forEach((item, index) => {
       if (!duplicate[index]) incoming += recordBytes(item, destinationLists[index].length);
     });
+    for (const key of newKeys) incoming += dedupKeyBytes(key);
     if (incoming > 0) this.assertRoom(incoming, this.highWaterBytes);
 
     const results: AppendOutcome[] = [];
@@ -315,7 +345,13 @@ export class SpoolStore {
         this.statements.insertPending.run(destination, seq);
         bump(this.counters.backlog, destination, 1);
       }
-      if (item.dedupKey !== undefined) this.statements.dedupPut.run(item.dedupKey, now);
+      if (item.dedupKey !== undefined) {
+        this.statements.dedupPut.run(item.dedupKey, now);
+        if (newKeys.has(item.dedupKey)) {
+          this.counters.dedupKeys += 1;
+          this.counters.dedupBytes += dedupKeyBytes(item.dedupKey);
+        }
+      }
       this.counters.records += 1;
       this.counters.recordBytes += bytes;
       results.push({ status: 'stored', seq, batchId, receivedAtMs: now });
@@ -431,10 +467,29 @@ export class SpoolStore {
     return destinations.length;
   }
 
-  private purgeExpiredDedupKeys(now: number): void {
-    if (now - this.lastDedupPurgeMs < DEDUP_PURGE_INTERVAL_MS && now >= this.lastDedupPurgeMs) return;
+  /**
+   * Deletes up to DEDUP_PURGE_CHUNK expired dedup keys, once a minute, or at every commit while a previous
+   * chunk was full. "Now" is the earliest clock reading of the group's writes (or, for a group without any,
+   * the last purge's), so no append of the group sees a key purged that it still counts as a duplicate.
+   */
+  private purgeExpiredDedupKeys(ops: readonly WriteOp[]): void {
+    let now: number | undefined;
+    for (const op of ops) if ('now' in op && (now === undefined || op.now < now)) now = op.now;
+    if (now === undefined) {
+      if (!this.dedupPurgeBacklog) return;
+      now = this.lastDedupPurgeMs;
+    }
+    const interval = now - this.lastDedupPurgeMs;
+    if (!this.dedupPurgeBacklog && interval < DEDUP_PURGE_INTERVAL_MS && interval >= 0) return;
     this.lastDedupPurgeMs = now;
-    this.statements.dedupPurge.run(now - this.options.dedupWindowMs);
+    const purged = this.statements.dedupPurge.all(now - this.options.dedupWindowMs, DEDUP_PURGE_CHUNK) as {
+      bytes: bigint;
+    }[];
+    for (const row of purged) {
+      this.counters.dedupKeys -= 1;
+      this.counters.dedupBytes -= 2 * Number(row.bytes) + DEDUP_OVERHEAD_BYTES;
+    }
+    this.dedupPurgeBacklog = purged.length === DEDUP_PURGE_CHUNK;
   }
 
   /** Unacknowledged records for a destination after `afterSeq`; records failing their checksum are returned in `corrupt`. */
@@ -492,6 +547,8 @@ export class SpoolStore {
       backlog: Object.fromEntries(this.counters.backlog),
       deadLettersByDestination: Object.fromEntries(this.counters.deadLettersByDestination),
       oldestReceivedAtMs: oldest === undefined ? null : Number(oldest.received_at),
+      dedupKeys: this.counters.dedupKeys,
+      dedupBytes: this.counters.dedupBytes,
       commits: this.commits,
       appendCalls: this.appendCalls,
       corruptRecords: this.corruptRecords,
@@ -512,7 +569,7 @@ export class SpoolStore {
   }
 
   private bytes(): number {
-    return this.counters.recordBytes + this.counters.deadLetterBytes;
+    return this.counters.recordBytes + this.counters.deadLetterBytes + this.counters.dedupBytes;
   }
 
   private metaValue(key: string): bigint | undefined {
@@ -530,6 +587,11 @@ export class SpoolStore {
     const dead = this.db
       .prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM dead_letters')
       .get() as Totals;
+    const dedup = this.db
+      .prepare(
+        `SELECT count(*) AS n, coalesce(sum(2 * length(CAST(key AS BLOB)) + ${DEDUP_OVERHEAD_BYTES}), 0) AS bytes FROM dedup`,
+      )
+      .get() as Totals;
     const backlog = this.db
       .prepare('SELECT destination, count(*) AS n FROM pending GROUP BY destination')
       .all() as Grouped[];
@@ -541,6 +603,8 @@ export class SpoolStore {
       recordBytes: Number(records.bytes),
       deadLetters: Number(dead.n),
       deadLetterBytes: Number(dead.bytes),
+      dedupKeys: Number(dedup.n),
+      dedupBytes: Number(dedup.bytes),
       backlog: new Map(backlog.map((row) => [row.destination, Number(row.n)])),
       deadLettersByDestination: new Map(deadBy.map((row) => [row.destination, Number(row.n)])),
       lastSeq: this.metaValue('last_seq') ?? 0n,
@@ -628,7 +692,9 @@ function prepareStatements(db: DatabaseSync) {
     dedupPut: prepare(
       'INSERT INTO dedup (key, accepted_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET accepted_at = excluded.accepted_at',
     ),
-    dedupPurge: prepare('DELETE FROM dedup WHERE accepted_at <= ?'),
+    dedupPurge: prepare(
+      'DELETE FROM dedup WHERE key IN (SELECT key FROM dedup WHERE accepted_at <= ? ORDER BY accepted_at LIMIT ?) RETURNING length(CAST(key AS BLOB)) AS bytes',
+    ),
     insertDeadLetter: prepare(
       'INSERT INTO dead_letters (destination, seq, batch_id, received_at, dead_at, reason, crc, bytes, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
     ),

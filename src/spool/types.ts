@@ -10,7 +10,7 @@ export interface SpoolLogger {
 export interface SpoolOptions {
   /** Directory holding the spool (created if missing). */
   dir: string;
-  /** Hard bound on stored bytes (payloads plus per-record overhead, dead letters included). */
+  /** Hard bound on stored bytes (payloads plus per-record overhead, dead letters and dedup keys included). */
   maxBytes: number;
   /** Appends are refused (SPOOL_FULL) once stored bytes reach this fraction of maxBytes. Default 0.9. */
   highWaterRatio?: number;
@@ -63,7 +63,7 @@ export interface SpoolStats {
   state: SpoolState;
   /** Records still held for at least one destination. */
   records: number;
-  /** Stored bytes counted against maxBytes (records and dead letters). */
+  /** Stored bytes counted against maxBytes (records, dead letters and dedup keys). */
   bytes: number;
   maxBytes: number;
   highWaterBytes: number;
@@ -75,6 +75,9 @@ export interface SpoolStats {
   deadLetterBytes: number;
   /** Dead letters per destination. */
   deadLettersByDestination: Record<string, number>;
+  /** Dedup keys held (accepted within the window, or expired and not purged yet), and their bytes. */
+  dedupKeys: number;
+  dedupBytes: number;
   /** Committed transactions, i.e. WAL fsyncs; appends/commits is the group-commit factor. */
   commits: number;
   appendCalls: number;

@@ -65,11 +65,20 @@ function probe(): void {
   setWriteError(null);
   sendSnapshot();
   send({ type: 'warn', obj: {}, msg: 'spool writes work again' });
+  if (store.housekeepingDue) schedule();
+}
+
+function schedule(): void {
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flush);
+  }
 }
 
 function flush(): void {
   scheduled = false;
-  if (queue.length === 0) return;
+  // An empty group still commits while housekeeping (purging expired dedup keys chunk by chunk) is due.
+  if (queue.length === 0 && !store.housekeepingDue) return;
   const group = queue;
   queue = [];
   let outcomes: WriteOutcome[];
@@ -88,14 +97,13 @@ function flush(): void {
     if (outcome.ok) send({ type: 'reply', id: entry.id, ok: true, value: outcome.value });
     else send({ type: 'reply', id: entry.id, ok: false, error: serialize(outcome.error) });
   });
+  // setImmediate lets new writes join the next group in between; after a failure the probe takes over.
+  if (writeError === null && store.housekeepingDue) schedule();
 }
 
 function enqueue(id: number, write: WriteOp): void {
   queue.push({ id, write });
-  if (!scheduled) {
-    scheduled = true;
-    setImmediate(flush);
-  }
+  schedule();
 }
 
 /** Records that fail their checksum are never served: they move to the dead letters instead. */

@@ -216,6 +216,44 @@ void test('dedup: the same key within the window is a duplicate, also concurrent
   });
 });
 
+void test('dedup keys count against maxBytes: they can fill the spool after their records left', async () => {
+  // High-water mark 9,000 bytes; each 1,000-byte key counts 2 x 1,000 + 40 bytes.
+  await withSpool({ maxBytes: 10_000 }, async (spool) => {
+    const key = (i: number) => `${'k'.repeat(999)}${i}`;
+    for (let i = 0; i < 4; i++) {
+      const [result] = await spool.append([{ payload: payload('x'), destinations: ['a'], dedupKey: key(i) }]);
+      assert.equal(result.status, 'stored');
+      if (result.status === 'stored') await spool.ack('a', [result.seq]);
+    }
+    const stats = spool.stats();
+    assert.equal(stats.records, 0);
+    assert.equal(stats.dedupKeys, 4);
+    assert.equal(stats.dedupBytes, 4 * 2040);
+    assert.equal(stats.bytes, 4 * 2040);
+    await assert.rejects(
+      spool.append([{ payload: payload('x'), destinations: ['a'], dedupKey: key(4) }]),
+      (error) => isForwarderError(error) && error.code === 'SPOOL_FULL',
+      'a fifth key would pass maxBytes',
+    );
+    assert.equal(spool.stats().dedupKeys, 4);
+  });
+});
+
+void test('expired dedup keys are purged in the background, chunk after chunk, without further writes', async () => {
+  let now = 1_700_000_000_000;
+  await withSpool({ dedupWindowMs: 1000, clock: () => now }, async (spool) => {
+    const keys = 12_000;
+    await spool.append(
+      Array.from({ length: keys }, (_, i) => ({ payload: payload('x'), destinations: ['a'], dedupKey: `k${i}` })),
+    );
+    now += 120_000;
+    await spool.append([{ payload: payload('y'), destinations: ['a'], dedupKey: 'late' }]);
+    for (let i = 0; i < 400 && spool.stats().dedupKeys > 1; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(spool.stats().dedupKeys, 1, 'every expired key was purged');
+  });
+});
+
 void test('dedup keys survive a restart', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
   try {
