@@ -55,7 +55,9 @@ class WorkerSpool implements Spool {
   private nextId = 0;
   private snapshot!: WorkerSnapshot;
   private closed = false;
+  /** Set when close() begins: later calls are refused, since the worker closes its port after the close. */
   private closing = false;
+  private closePromise: Promise<void> | null = null;
   private failure: ForwarderError | null = null;
 
   constructor(options: SpoolOptions) {
@@ -206,11 +208,19 @@ class WorkerSpool implements Spool {
     return (await this.write({ op: 'dropDestination', destination })) as number;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closePromise ??= this.shutDown();
+    return this.closePromise;
+  }
+
+  private async shutDown(): Promise<void> {
+    // Calls posted before this point are answered first: the worker handles messages in order, and
+    // commits the writes it holds before it closes the database.
+    const closed = this.call({ id: 0, kind: 'close' });
     this.closing = true;
     try {
-      await this.call({ id: 0, kind: 'close' });
+      await closed;
     } finally {
       this.closed = true;
       await this.worker.terminate();
@@ -222,7 +232,7 @@ class WorkerSpool implements Spool {
   }
 
   private call(request: Request, transfer: ArrayBuffer[] = []): Promise<unknown> {
-    if (this.closed) return Promise.reject(new ForwarderError('SPOOL_CLOSED'));
+    if (this.closed || this.closing) return Promise.reject(new ForwarderError('SPOOL_CLOSED'));
     if (this.failure !== null) return Promise.reject(this.failure);
     const id = ++this.nextId;
     return new Promise((resolve, reject) => {

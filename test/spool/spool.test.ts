@@ -254,6 +254,31 @@ void test('expired dedup keys are purged in the background, chunk after chunk, w
   });
 });
 
+void test('calls made once close() began are refused with SPOOL_CLOSED; calls made before it complete', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
+  try {
+    const spool = await openSpool({ dir, maxBytes: 1e7 });
+    const before = spool.append([{ payload: payload('before'), destinations: ['a'] }]);
+    const closing = spool.close();
+    const isClosed = (error: unknown) => isForwarderError(error) && error.code === 'SPOOL_CLOSED';
+    await assert.rejects(spool.append([{ payload: payload('after'), destinations: ['a'] }]), isClosed);
+    await assert.rejects(spool.read('a', null, 10), isClosed);
+    await assert.rejects(spool.ack('a', [1n]), isClosed);
+    await assert.rejects(spool.listDeadLetters(), isClosed);
+    assert.equal((await before)[0].status, 'stored', 'a write posted before close() is committed');
+    await Promise.all([closing, spool.close()]);
+    await assert.rejects(spool.append([{ payload: payload('later'), destinations: ['a'] }]), isClosed);
+    const reopened = await openSpool({ dir, maxBytes: 1e7 });
+    assert.deepEqual(
+      (await reopened.read('a', null, 10)).map((record) => record.payload.toString()),
+      ['before'],
+    );
+    await reopened.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 void test('dedup keys survive a restart', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
   try {
