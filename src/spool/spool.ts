@@ -66,6 +66,7 @@ class WorkerSpool implements Spool {
       maxBytes: options.maxBytes,
       highWaterRatio: options.highWaterRatio ?? DEFAULT_HIGH_WATER_RATIO,
       dedupWindowMs: options.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS,
+      inspectOnly: options.inspectOnly ?? false,
     };
     this.logger = options.logger;
     this.clock = options.clock ?? Date.now;

@@ -41,6 +41,8 @@ export interface StoreOptions {
   maxBytes: number;
   highWaterRatio: number;
   dedupWindowMs: number;
+  /** Leave the clean-shutdown flag as it is (see SpoolOptions.inspectOnly). */
+  inspectOnly?: boolean;
   /** After a failed commit, the interval between probe commits (worker only). */
   probeIntervalMs?: number;
 }
@@ -200,9 +202,12 @@ export class SpoolStore {
       this.statements = prepareStatements(this.db);
       this.counters = this.loadCounters();
       const cleanShutdown = this.metaValue('clean_shutdown') !== 0n;
-      this.db.exec('BEGIN');
-      this.setMeta('clean_shutdown', 0n);
-      this.db.exec('COMMIT');
+      // Only a serving open claims the flag; an inspection must not turn a crash into a clean shutdown.
+      if (options.inspectOnly !== true) {
+        this.db.exec('BEGIN');
+        this.setMeta('clean_shutdown', 0n);
+        this.db.exec('COMMIT');
+      }
       this.recovery = {
         cleanShutdown,
         records: this.counters.records,
@@ -556,12 +561,17 @@ export class SpoolStore {
     };
   }
 
-  /** Marks a clean shutdown and folds the WAL into the database so the next open starts from an empty log. */
+  /**
+   * Marks a clean shutdown (unless opened inspect-only, which never cleared the flag) and folds the WAL
+   * into the database so the next open starts from an empty log.
+   */
   close(): void {
     try {
-      this.db.exec('BEGIN');
-      this.setMeta('clean_shutdown', 1n);
-      this.db.exec('COMMIT');
+      if (this.options.inspectOnly !== true) {
+        this.db.exec('BEGIN');
+        this.setMeta('clean_shutdown', 1n);
+        this.db.exec('COMMIT');
+      }
       this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     } finally {
       this.db.close();

@@ -17,6 +17,12 @@ export interface SpoolOptions {
   /** How long an accepted dedupKey makes later appends with the same key duplicates. Default 24 h. */
   dedupWindowMs?: number;
   logger?: SpoolLogger;
+  /**
+   * Opened for inspection or maintenance (the `spool status` and `dlq` CLI commands), not to serve: the
+   * clean-shutdown flag is neither cleared on open nor set on close, so a crash of the serving process
+   * stays visible to the next serving open. Default false.
+   */
+  inspectOnly?: boolean;
   /** Wall clock in ms; injectable for tests (receivedAtMs, dedup window, ages). */
   clock?: () => number;
 }

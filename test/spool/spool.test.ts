@@ -279,6 +279,37 @@ void test('calls made once close() began are refused with SPOOL_CLOSED; calls ma
   }
 });
 
+void test('an inspect-only open after a crash keeps the crash visible to the next serving open', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
+  const crashed = mkdtempSync(join(tmpdir(), 'spool-crashed-'));
+  try {
+    const serving = await openSpool({ dir, maxBytes: 1e7 });
+    await serving.append([{ payload: payload('kept'), destinations: ['a'] }]);
+    // The files as a kill -9 would leave them: copied while the spool is open.
+    for (const file of ['spool.db', 'spool.db-wal']) cpSync(join(dir, file), join(crashed, file));
+    await serving.close();
+
+    for (let inspection = 0; inspection < 2; inspection++) {
+      const inspect = await openSpool({ dir: crashed, maxBytes: 1e7, inspectOnly: true });
+      assert.equal(inspect.recovery.cleanShutdown, false, `inspection ${inspection} sees the crash`);
+      assert.equal(inspect.stats().records, 1);
+      await inspect.close();
+    }
+    const restarted = await openSpool({ dir: crashed, maxBytes: 1e7 });
+    assert.equal(restarted.recovery.cleanShutdown, false, 'the serving open after the inspections sees the crash');
+    await restarted.close();
+    const inspectAfterClean = await openSpool({ dir: crashed, maxBytes: 1e7, inspectOnly: true });
+    assert.equal(inspectAfterClean.recovery.cleanShutdown, true);
+    await inspectAfterClean.close();
+    const again = await openSpool({ dir: crashed, maxBytes: 1e7 });
+    assert.equal(again.recovery.cleanShutdown, true, 'an inspection does not mark a clean shutdown as a crash');
+    await again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(crashed, { recursive: true, force: true });
+  }
+});
+
 void test('dedup keys survive a restart', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
   try {
