@@ -5,6 +5,7 @@
 // than its batches carried. Events are concatenated in arrival order. The merged batch_id is
 // the newest batch's, which is stable across restarts because the same seqs form the same
 // window (see windows.ts); each event keeps the message_id it got from its own batch.
+import { createHash } from 'node:crypto';
 import type { JsonObject, JsonValue } from '../format/json-value.ts';
 import { isJsonObject } from '../format/json-value.ts';
 
@@ -35,13 +36,16 @@ export function mergeWindow(batches: readonly JsonObject[]): JsonObject | null {
  * per session, in the order the sessions first appear. An event's session is its
  * `data.session_uuid`, else `data.session_id`; an event with neither belongs to the session
  * of the event before it (or, at the start, to the first session that follows). Each session
- * batch gets the batch_id of the newest batch that contributed events to it. A window without
- * events gives one eventless batch; no batches give none.
+ * batch gets the batch_id of the newest batch that contributed events to it, unless that batch
+ * also was the newest for another session (one batch holding session A's end and session B's
+ * start): batch_ids must stay unique, so each of those sessions gets `sessionBatchId` instead.
+ * A window without events gives one eventless batch; no batches give none.
  */
 export function mergeSessionWindow(batches: readonly JsonObject[]): JsonObject[] {
   const merged = mergeWindow(batches);
   if (merged === null) return [];
   interface SessionGroup {
+    key: string;
     events: JsonValue[];
     newestBatch: number;
   }
@@ -56,7 +60,7 @@ export function mergeSessionWindow(batches: readonly JsonObject[]): JsonObject[]
       if (session !== undefined) {
         current = groups.get(session);
         if (current === undefined) {
-          current = { events: [], newestBatch: batchIndex };
+          current = { key: session, events: [], newestBatch: batchIndex };
           groups.set(session, current);
         }
       }
@@ -71,18 +75,41 @@ export function mergeSessionWindow(batches: readonly JsonObject[]): JsonObject[]
   });
   if (leading.length > 0) {
     const first = groups.values().next().value;
-    if (first === undefined) groups.set('', { events: leading, newestBatch: leadingNewestBatch });
+    if (first === undefined) groups.set('', { key: '', events: leading, newestBatch: leadingNewestBatch });
     else {
       first.events.unshift(...leading);
       first.newestBatch = Math.max(first.newestBatch, leadingNewestBatch);
     }
   }
   if (groups.size <= 1) return [merged];
-  return [...groups.values()].map((group) => ({
-    ...merged,
-    batch_id: batches[group.newestBatch].batch_id ?? merged.batch_id,
-    events: group.events,
-  }));
+  const sessionsPerBatch = new Map<number, number>();
+  for (const group of groups.values())
+    sessionsPerBatch.set(group.newestBatch, (sessionsPerBatch.get(group.newestBatch) ?? 0) + 1);
+  return [...groups.values()].map((group) => {
+    const batchId = batches[group.newestBatch].batch_id ?? merged.batch_id;
+    const shared = (sessionsPerBatch.get(group.newestBatch) ?? 0) > 1;
+    return {
+      ...merged,
+      batch_id: shared && batchId !== undefined ? sessionBatchId(batchId, group.key) : batchId,
+      events: group.events,
+    };
+  });
+}
+
+const INT63_MASK = (1n << 63n) - 1n;
+
+/**
+ * The batch_id of one session's batch when its newest batch also ends or starts another session:
+ * SHA-256 of (that batch's id, the session key), 63 bits of it, made negative: -1 .. -2^63. It is
+ * stable (the same window gives the same ids after a restart), fits a signed 64-bit integer, and
+ * never equals a batch_id the spool issued, since those are all positive.
+ */
+export function sessionBatchId(batchId: JsonValue, sessionKey: string): number | bigint {
+  const idText = typeof batchId === 'bigint' ? batchId.toString() : JSON.stringify(batchId);
+  const digest = createHash('sha256').update(`${idText}\n${sessionKey}`).digest();
+  const id = -(digest.readBigUInt64BE(0) & INT63_MASK) - 1n;
+  // The JSON model's rule: an integer a number holds exactly is a number.
+  return id >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(id) : id;
 }
 
 function sessionOf(event: JsonValue): string | undefined {

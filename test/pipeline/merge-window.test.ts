@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { JsonObject } from '../../src/format/json-value.ts';
-import { mergeSessionWindow, mergeWindow } from '../../src/pipeline/merge-window.ts';
+import { mergeSessionWindow, mergeWindow, sessionBatchId } from '../../src/pipeline/merge-window.ts';
 import { buildOutgoingBatch } from '../../src/pipeline/outgoing-batch.ts';
 import { settings } from './fixtures.ts';
 
@@ -86,6 +86,56 @@ void describe('mergeSessionWindow (Wait for Complete Batch)', () => {
       mergeSessionWindow([b1, b2, b3]).map((s) => s.batch_id),
       [1, 3],
     );
+  });
+
+  void test('sessions whose newest batch is the same get distinct, stable, signed 64-bit batch_ids', () => {
+    // b2 holds session A's end and session B's start: both sessions' newest batch is b2.
+    const newestId = 1882725931937693696n;
+    const b1: JsonObject = { batch_id: newestId - 1n, events: [event('a1', 'A')] };
+    const b2: JsonObject = {
+      batch_id: newestId,
+      events: [
+        { event_type: 'session_end', data: { session_uuid: 'A' } },
+        { event_type: 'session_start', data: { session_uuid: 'B' } },
+      ],
+    };
+    const ids = mergeSessionWindow([b1, b2]).map((s) => BigInt(s.batch_id as number | bigint));
+    assert.equal(ids.length, 2);
+    assert.notEqual(ids[0], ids[1], 'a consumer de-duplicating by batch_id keeps both sessions');
+    for (const id of ids) {
+      assert.ok(id >= -(2n ** 63n) && id < 0n, `${id} is a negative signed 64-bit integer`);
+      assert.ok(id !== newestId - 1n && id !== newestId, 'never a batch_id the spool issued (all positive)');
+    }
+    assert.deepEqual(
+      mergeSessionWindow([structuredClone(b1), structuredClone(b2)]).map((s) => BigInt(s.batch_id as number | bigint)),
+      ids,
+      'the same window gives the same ids (after a restart, say)',
+    );
+    assert.deepEqual(ids, [BigInt(sessionBatchId(newestId, 'uuid:A')), BigInt(sessionBatchId(newestId, 'uuid:B'))]);
+  });
+
+  void test('a batch_id only one session uses stays the newest batch id; shared ones are derived per session', () => {
+    const b1: JsonObject = { batch_id: 1, events: [event('x', 'S1')] };
+    const b2: JsonObject = { batch_id: 2, events: [event('y', 'S1'), event('z', 'S2')] };
+    const b3: JsonObject = { batch_id: 3, events: [event('w', 'S3')] };
+    const ids = mergeSessionWindow([b1, b2, b3]).map((s) => s.batch_id);
+    assert.deepEqual(ids, [sessionBatchId(2, 'uuid:S1'), sessionBatchId(2, 'uuid:S2'), 3]);
+    assert.equal(new Set(ids).size, 3);
+  });
+
+  void test('derived ids depend on both the batch id and the session, and stay exact past 2^53', () => {
+    const ids = [
+      sessionBatchId(2, 'uuid:S1'),
+      sessionBatchId(3, 'uuid:S1'),
+      sessionBatchId(2, 'uuid:S2'),
+      sessionBatchId(2n ** 62n, 'uuid:S1'),
+      sessionBatchId(2n ** 62n + 1n, 'uuid:S1'),
+    ];
+    assert.equal(new Set(ids.map(String)).size, ids.length);
+    for (const id of ids) {
+      if (typeof id === 'number') assert.ok(Number.isSafeInteger(id), 'a number only when it is exact');
+      else assert.ok(id < BigInt(Number.MIN_SAFE_INTEGER));
+    }
   });
 
   void test('session_id identifies a session when session_uuid is absent', () => {
