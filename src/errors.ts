@@ -33,6 +33,10 @@ export const errorRegistry = define({
   UNSUPPORTED_ENCODING: { status: 415, message: 'Content-Encoding must be gzip or identity, not {encoding}.' },
   NOT_FOUND: { status: 404, message: 'No such endpoint: {method} {path}.' },
   METHOD_NOT_ALLOWED: { status: 405, message: '{method} is not allowed on {path}.' },
+  SERVER_BUSY: {
+    status: 429,
+    message: 'The server holds as many request bodies as it may ({limit} bytes); retry after {retryAfter} s.',
+  },
   SPOOL_FULL: { status: 429, message: 'The spool is above its high-water mark; retry after {retryAfter} s.' },
   SPOOL_UNAVAILABLE: { status: 503, message: 'The spool cannot store batches right now: {reason}.' },
   SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; retry against another instance or later.' },

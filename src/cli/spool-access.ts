@@ -19,6 +19,8 @@ export async function openSpoolForCli(config: ForwarderConfig): Promise<SpoolAcc
       maxBytes: config.spool.maxBytes,
       highWaterRatio: config.spool.highWaterRatio,
       dedupWindowMs: config.spool.dedupWindowMs,
+      // Looking must not record a clean shutdown: the next serve should still see a crash.
+      inspectOnly: true,
     });
     return { kind: 'open', spool };
   } catch (error) {

@@ -328,6 +328,13 @@ const serverSchema: SettingSchema = {
       default: 100,
       description: 'Most batches in one `/v2/bulkevents` request, as at mParticle: 100.',
     },
+    max_in_flight_bytes: {
+      type: 'integer',
+      minimum: 262144,
+      default: 67108864,
+      description:
+        'Most request body bytes held in memory at once, across all requests (64 MiB). Beyond it, new requests get 429 with Retry-After, so that many concurrent uploads cannot exhaust memory.',
+    },
     shutdown_timeout_ms: millis('On shutdown, how long in-flight requests may take to finish.', 30000),
   },
 };

@@ -95,6 +95,7 @@ export interface ServerConfig {
   maxRequestBytes: number;
   maxBatchBytes: number;
   maxBatchesPerBulk: number;
+  maxInFlightBytes: number;
   shutdownTimeoutMs: number;
 }
 

@@ -35,6 +35,7 @@ const server = {
   maxRequestBytes: 'always',
   maxBatchBytes: 'always',
   maxBatchesPerBulk: 'always',
+  maxInFlightBytes: 'always',
   shutdownTimeoutMs: 'always',
 } as const satisfies Presence<ServerConfig>;
 const serverTls = { certPem: 'always', keyPem: 'always' } as const satisfies Presence<ServerTlsConfig>;

@@ -19,6 +19,8 @@ export interface IngestLimits {
   readonly maxRequestBytes: number;
   readonly maxBatchBytes: number;
   readonly maxBatchesPerBulk: number;
+  /** Request body bytes held at once across all requests; beyond it, 429. */
+  readonly maxInFlightBytes: number;
 }
 
 export interface IngestOptions {
@@ -36,13 +38,36 @@ export interface IngestOptions {
 export function createIngestHandler(options: IngestOptions) {
   const { authenticator, spool, destinationsFor, limits, metrics } = options;
   const retryAfter = String(options.retryAfterSeconds ?? 1);
+  let inFlightBytes = 0;
+
+  /**
+   * Reserves room for this request's body: its declared length, or the whole request limit when
+   * it declares none or is gzip (which may inflate to the limit). Many concurrent uploads then
+   * get 429 instead of growing memory without bound.
+   */
+  const reserve = (request: IncomingMessage): number => {
+    const declared = Number(request.headers['content-length']);
+    const gzip = (request.headers['content-encoding'] ?? '').toLowerCase().includes('gzip');
+    const bytes =
+      Number.isFinite(declared) && declared >= 0 && !gzip
+        ? Math.min(declared, limits.maxRequestBytes)
+        : limits.maxRequestBytes;
+    if (inFlightBytes + bytes > limits.maxInFlightBytes && inFlightBytes > 0) {
+      throw new ForwarderError('SERVER_BUSY', { limit: limits.maxInFlightBytes, retryAfter });
+    }
+    inFlightBytes += bytes;
+    return bytes;
+  };
 
   const fail = (response: ServerResponse, route: string, started: number, error: unknown): void => {
     const headers: Record<string, string> = {};
     // The header must say what the message says: the spool's own figure wins over our default.
-    if (isForwarderError(error, 'SPOOL_FULL')) headers['retry-after'] = String(error.params.retryAfter ?? retryAfter);
+    if (isForwarderError(error, 'SPOOL_FULL') || isForwarderError(error, 'SERVER_BUSY')) {
+      headers['retry-after'] = String(error.params.retryAfter ?? retryAfter);
+    }
     // A body we stopped reading cannot be followed by another request on this connection.
-    if (isForwarderError(error) && (error.status === 413 || error.status === 401 || error.status === 403)) {
+    if (isForwarderError(error) && [401, 403, 413].includes(error.status)) headers.connection = 'close';
+    if (isForwarderError(error, 'SERVER_BUSY')) {
       headers.connection = 'close';
     }
     const status = sendError(response, error, headers);
@@ -55,9 +80,11 @@ export function createIngestHandler(options: IngestOptions) {
   return async function ingest(request: IncomingMessage, response: ServerResponse, bulk: boolean): Promise<void> {
     const started = performance.now();
     const route = bulk ? '/v2/bulkevents' : '/v2/events';
+    let reserved = 0;
     try {
       const input = authenticator.authenticate(request.headers.authorization);
       checkContentType(request);
+      reserved = reserve(request);
       const body = await readBody(request, limits.maxRequestBytes);
       const batches = toBatches(parseBody(body), bulk, limits.maxBatchesPerBulk);
       const { items, eventCounts } = toAppendItems(
@@ -82,7 +109,14 @@ export function createIngestHandler(options: IngestOptions) {
       if (stored < results.length) metrics.batchesDeduplicated.inc({ input }, results.length - stored);
       metrics.requestDuration.observe({ route, status: '202' }, (performance.now() - started) / 1000);
     } catch (error) {
+      if (!isForwarderError(error) && request.readableAborted && !response.headersSent) {
+        // The client went away mid-request: nothing to answer, and not our failure.
+        metrics.requestsRejected.inc({ reason: 'CLIENT_ABORTED', status: '499' });
+        return;
+      }
       fail(response, route, started, error);
+    } finally {
+      inFlightBytes -= reserved;
     }
   };
 }

@@ -4,6 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import type { ClientRequest } from 'node:http';
 import { createGzip, gzipSync } from 'node:zlib';
 import { parseJson } from '../../../src/format/lossless-json.ts';
 import {
@@ -643,6 +644,43 @@ void describe('Events API: backpressure, discovery and health', () => {
       assert.equal(ready.status, 200);
       assert.deepEqual(await ready.json(), { status: 'ready' });
     } finally {
+      await server.close();
+    }
+  });
+});
+
+void describe('Events API: memory bound on request bodies', () => {
+  void it('answers 429 with Retry-After while other requests hold max_in_flight_bytes, then accepts again', async () => {
+    const server = await startTestForwarder({ server: { max_in_flight_bytes: 262144 } });
+    const port = Number(new URL(server.url).port);
+    let held: ClientRequest | undefined;
+    try {
+      // A client that declares a 262,000-byte body and sends only its first bytes holds the budget.
+      held = request({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v2/events',
+        headers: { 'content-type': 'application/json', 'content-length': '262000', authorization: basicAuth() },
+      });
+      held.on('error', () => undefined);
+      held.write('{"environment":"production",');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+
+      const busy = await post(server.url, '/v2/events', smallBatch('while-busy'));
+      assert.equal(busy.status, 429, busy.text);
+      assert.equal(busy.error?.reason, 'SERVER_BUSY');
+      assert.equal(busy.headers.get('retry-after'), '1');
+
+      held.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal((await post(server.url, '/v2/events', smallBatch('after'))).status, 202);
+      const stored = (await server.records()).map(
+        (record) => (parseJson(record.payload) as { source_request_id: string }).source_request_id,
+      );
+      assert.deepEqual(stored, ['after']);
+    } finally {
+      held?.destroy();
       await server.close();
     }
   });
