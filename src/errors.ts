@@ -37,12 +37,12 @@ export const errorRegistry = define({
     status: 429,
     message: 'The server holds as many request bodies as it may ({limit} bytes); retry after {retryAfter} s.',
   },
-  SPOOL_FULL: { status: 429, message: 'The spool is above its high-water mark; retry after {retryAfter} s.' },
+  SPOOL_FULL: { status: 429, message: 'The spool cannot take more batches now: {reason}; retry after {retryAfter} s.' },
   SPOOL_UNAVAILABLE: { status: 503, message: 'The spool cannot store batches right now: {reason}.' },
   SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; retry against another instance or later.' },
 
   // --- spool ---
-  SPOOL_IO: { status: 503, message: 'Spool I/O failed: {reason}.' },
+  SPOOL_IO: { status: 503, message: 'Spool I/O failed: {reason}; retry after {retryAfter} s.' },
   SPOOL_CLOSED: { status: 503, message: 'The spool is closed.' },
 
   // --- config ---

@@ -17,6 +17,9 @@ import type { Logger } from './telemetry/logger.ts';
 import { Metrics } from './telemetry/metrics.ts';
 import { ForwarderError } from './errors.ts';
 
+/** How long past server.shutdown_timeout_ms a stop still waits for acknowledgements to reach the spool. */
+const ACK_GRACE_MS = 2_000;
+
 export interface OutputStatus {
   readonly output: string;
   readonly state: 'ok' | 'retrying' | 'paused';
@@ -101,7 +104,10 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
       openapi: () => openapi,
       notReadyReason: () => {
         if (spool === undefined) return 'recovering the spool';
-        if (spool.state === 'full') return 'the spool is above its high-water mark';
+        if (spool.state === 'full')
+          return spool.stats().fullReason === 'disk'
+            ? "the spool's disk has less free space than spool.min_free_disk_bytes"
+            : 'the spool is above its high-water mark';
         if (spool.state === 'unavailable') return 'the spool is not writable';
         return null;
       },
@@ -123,6 +129,7 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
       dir: config.spool.path,
       maxBytes: config.spool.maxBytes,
       highWaterRatio: config.spool.highWaterRatio,
+      minFreeDiskBytes: config.spool.minFreeDiskBytes,
       dedupWindowMs: config.spool.dedupWindowMs,
       logger,
     });
@@ -179,7 +186,8 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
         await server.close(left());
         await Promise.all(runners.map((runner) => runner.stop(left())));
         await Promise.all([...sinks.values()].map((sink) => sink.close(left())));
-        await Promise.all(runners.map((runner) => runner.settled()));
+        // Acks get a moment past the deadline: they are what keeps delivered batches from being sent again.
+        await Promise.all(runners.map((runner) => runner.settled(left() + ACK_GRACE_MS)));
         stopSpoolStats();
         await openedSpool.close();
         logger.info('stopped');

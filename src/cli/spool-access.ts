@@ -18,6 +18,7 @@ export async function openSpoolForCli(config: ForwarderConfig): Promise<SpoolAcc
       dir: path,
       maxBytes: config.spool.maxBytes,
       highWaterRatio: config.spool.highWaterRatio,
+      minFreeDiskBytes: config.spool.minFreeDiskBytes,
       dedupWindowMs: config.spool.dedupWindowMs,
       // Looking must not record a clean shutdown: the next serve should still see a crash.
       inspectOnly: true,

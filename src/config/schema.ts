@@ -364,6 +364,13 @@ const spoolSchema: SettingSchema = {
       default: 0.9,
       description: 'Above this share of `max_bytes`, new batches are refused with 429 until Kafka catches up.',
     },
+    min_free_disk_bytes: {
+      type: 'integer',
+      minimum: 0,
+      default: 67108864,
+      description:
+        "Free space kept on the spool's filesystem (64 MiB by default; space freed inside the spool file counts as free). While less is free, new batches are refused with 429 and Retry-After, so that recording Kafka's acknowledgements, trimming delivered batches and checkpointing always find room: a disk that fills up recovers by itself once Kafka has the batches. Set it above the largest burst the disk may take between two checks (a few commits, e.g. `server.max_in_flight_bytes`).",
+    },
     dedup_window_ms: millis(
       'How long an accepted source_request_id is remembered (per input), so that a client retrying an accepted batch does not forward it twice.',
       86400000,

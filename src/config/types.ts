@@ -103,6 +103,7 @@ export interface SpoolConfig {
   path: string;
   maxBytes: number;
   highWaterRatio: number;
+  minFreeDiskBytes: number;
   dedupWindowMs: number;
 }
 

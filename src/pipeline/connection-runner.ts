@@ -171,19 +171,39 @@ export class ConnectionRunner {
     }
   }
 
-  /** Second half: resolves once every record handed to the sink is settled and its ack written. */
-  async settled(): Promise<void> {
-    for (;;) {
-      if (this.#windowsProcessing !== undefined) await this.#windowsProcessing;
-      else if (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
-      else break;
+  /**
+   * Second half: resolves once every record handed to the sink is settled and its ack written, or
+   * once deadlineMs has passed: acks the spool still cannot take (a failing disk) are then given up
+   * on, and their batches are sent again at the next start.
+   */
+  async settled(deadlineMs = Number.POSITIVE_INFINITY): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((resolve) => {
+      if (Number.isFinite(deadlineMs)) timer = setTimeout(() => resolve('late'), deadlineMs);
+    });
+    try {
+      const settling = (async () => {
+        for (;;) {
+          if (this.#windowsProcessing !== undefined) await this.#windowsProcessing;
+          else if (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+          else break;
+        }
+        await this.#acks.flush();
+      })();
+      if ((await Promise.race([settling, deadline])) === 'late') {
+        const left = this.#acks.abandon();
+        if (left > 0)
+          this.#logger.error({ acks: left }, 'shutdown deadline passed with acknowledgements not yet recorded');
+        await Promise.race([settling, new Promise((resolve) => setTimeout(resolve, 1000))]);
+      }
+    } finally {
+      clearTimeout(timer);
     }
-    await this.#acks.flush();
   }
 
   async close(deadlineMs?: number): Promise<void> {
     await this.stop(deadlineMs);
-    await this.settled();
+    await this.settled(deadlineMs);
   }
 
   // --- reading -------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ class WorkerSpool implements Spool {
       maxBytes: options.maxBytes,
       highWaterRatio: options.highWaterRatio ?? DEFAULT_HIGH_WATER_RATIO,
       dedupWindowMs: options.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS,
+      minFreeDiskBytes: options.minFreeDiskBytes ?? 0,
       inspectOnly: options.inspectOnly ?? false,
     };
     this.logger = options.logger;
@@ -131,6 +132,9 @@ class WorkerSpool implements Spool {
       state: this.state,
       records: snapshot.records,
       bytes: snapshot.bytes,
+      fullReason: snapshot.fullReason,
+      diskFreeBytes: snapshot.diskFreeBytes,
+      minFreeDiskBytes: this.options.minFreeDiskBytes,
       maxBytes: this.options.maxBytes,
       highWaterBytes: Math.floor(this.options.maxBytes * this.options.highWaterRatio),
       oldestAgeMs: snapshot.oldestReceivedAtMs === null ? 0 : Math.max(0, this.clock() - snapshot.oldestReceivedAtMs),

@@ -12,6 +12,8 @@ const SQLITE_CORRUPT = 11;
 const SQLITE_FULL = 13;
 const SQLITE_CANTOPEN = 14;
 const SQLITE_NOTADB = 26;
+/** Retry-After (seconds) of a SPOOL_IO answer: the worker probes the disk every second until it works again. */
+export const SPOOL_IO_RETRY_AFTER_S = 2;
 
 interface SqliteError {
   code?: string;
@@ -28,7 +30,7 @@ export function toSpoolError(error: unknown): ForwarderError {
     switch (sqlite.errcode & 0xff) {
       case SQLITE_FULL:
       case SQLITE_IOERR:
-        return new ForwarderError('SPOOL_IO', { reason }, { cause: error });
+        return new ForwarderError('SPOOL_IO', { reason, retryAfter: SPOOL_IO_RETRY_AFTER_S }, { cause: error });
       case SQLITE_BUSY:
       case SQLITE_LOCKED:
         return new ForwarderError(
@@ -45,7 +47,7 @@ export function toSpoolError(error: unknown): ForwarderError {
     }
   }
   if (sqlite.code === 'ENOSPC' || sqlite.code === 'EIO' || sqlite.code === 'EDQUOT') {
-    return new ForwarderError('SPOOL_IO', { reason }, { cause: error });
+    return new ForwarderError('SPOOL_IO', { reason, retryAfter: SPOOL_IO_RETRY_AFTER_S }, { cause: error });
   }
   return new ForwarderError('SPOOL_UNAVAILABLE', { reason }, { cause: error });
 }

@@ -14,7 +14,7 @@
 //   dead_letters  per-destination records given up on, with the reason
 //   meta          last seq / batch id issued, clean-shutdown flag
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ForwarderError } from '../errors.ts';
@@ -33,6 +33,8 @@ const DEAD_LETTER_OVERHEAD_BYTES = 96;
  */
 const DEDUP_OVERHEAD_BYTES = 40;
 const DEDUP_PURGE_INTERVAL_MS = 60_000;
+/** Retry-After (seconds) of a SPOOL_FULL answer: Kafka needs a moment to take records off the spool. */
+const SPOOL_FULL_RETRY_AFTER_S = 5;
 /** At most this many expired dedup keys are deleted per commit; the rest follow in later commits. */
 export const DEDUP_PURGE_CHUNK = 5000;
 
@@ -41,6 +43,11 @@ export interface StoreOptions {
   maxBytes: number;
   highWaterRatio: number;
   dedupWindowMs: number;
+  /**
+   * Free space kept on the spool's filesystem for the spool's own housekeeping (acknowledgements,
+   * trims, dead letters, checkpoints): appends are refused while less than this is free.
+   */
+  minFreeDiskBytes: number;
   /** Leave the clean-shutdown flag as it is (see SpoolOptions.inspectOnly). */
   inspectOnly?: boolean;
   /** After a failed commit, the interval between probe commits (worker only). */
@@ -87,6 +94,14 @@ export type WriteOp =
 
 export type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: ForwarderError };
 
+/**
+ * Writes that add data (appends, replays of dead letters) are the ones the disk reserve refuses;
+ * every other write only moves or removes data and is the housekeeping the reserve exists for.
+ */
+export function addsData(op: WriteOp): boolean {
+  return op.op === 'append' || op.op === 'replay';
+}
+
 export interface StoreSnapshot {
   records: number;
   bytes: number;
@@ -101,6 +116,10 @@ export interface StoreSnapshot {
   appendCalls: number;
   corruptRecords: number;
   full: boolean;
+  /** Why appends are refused, when `full`: the high-water mark of max_bytes, or the disk's reserve. */
+  fullReason: 'max_bytes' | 'disk' | null;
+  /** Free bytes on the spool's filesystem, plus the free pages inside the spool file that new rows reuse. */
+  diskFreeBytes: number;
 }
 
 /** Counters kept in memory (loaded on open) and updated by each write; reverted if a commit fails. */
@@ -180,6 +199,11 @@ export class SpoolStore {
   private lastDedupPurgeMs = 0;
   /** The last purge deleted a whole chunk: more expired keys may wait, so the next commit purges again. */
   private dedupPurgeBacklog = false;
+  /**
+   * During a group: the disk's free bytes as measured at its first data-adding write, less what the
+   * group's writes have added since (the filesystem sees them only once committed).
+   */
+  private groupDiskFree: number | undefined;
 
   constructor(options: StoreOptions) {
     const started = performance.now();
@@ -242,6 +266,7 @@ export class SpoolStore {
     const before = cloneCounters(this.counters);
     const purgeState = { last: this.lastDedupPurgeMs, backlog: this.dedupPurgeBacklog };
     const outcomes: WriteOutcome[] = [];
+    this.groupDiskFree = undefined;
     this.db.exec('BEGIN IMMEDIATE');
     try {
       this.purgeExpiredDedupKeys(ops);
@@ -364,12 +389,38 @@ export class SpoolStore {
     return results;
   }
 
-  /** Refuses a write that would pass `limit` (the high-water mark for appends, maxBytes for replays). */
+  /**
+   * Refuses a write that would pass `limit` (the high-water mark for appends, maxBytes for replays),
+   * or that would leave less than the disk reserve free on the spool's filesystem.
+   */
   private assertRoom(incoming: number, limit: number): void {
     const bytes = this.bytes();
     if (bytes >= limit || bytes + incoming > this.options.maxBytes) {
-      throw new ForwarderError('SPOOL_FULL', { retryAfter: 5 });
+      throw new ForwarderError('SPOOL_FULL', {
+        retryAfter: SPOOL_FULL_RETRY_AFTER_S,
+        reason: 'it is above its high-water mark',
+      });
     }
+    const free = (this.groupDiskFree ??= this.diskFreeBytes());
+    if (free - incoming < this.options.minFreeDiskBytes) {
+      throw new ForwarderError('SPOOL_FULL', {
+        retryAfter: SPOOL_FULL_RETRY_AFTER_S,
+        reason: `its disk has less than spool.min_free_disk_bytes (${this.options.minFreeDiskBytes} bytes) free`,
+      });
+    }
+    this.groupDiskFree = free - incoming;
+  }
+
+  /**
+   * Free bytes for new rows: the filesystem's free space (as an unprivileged process may use it) plus
+   * the free pages inside the database file, which SQLite reuses before it grows the file. Trimmed
+   * records free pages, not file bytes, so this is what rises when Kafka catches up.
+   */
+  diskFreeBytes(): number {
+    const fs = statfsSync(this.options.dir);
+    const pages = this.statements.freelistCount.get() as { freelist_count: number };
+    const pageSize = this.statements.pageSize.get() as { page_size: number };
+    return fs.bavail * fs.bsize + Number(pages.freelist_count) * Number(pageSize.page_size);
   }
 
   private ack(destination: string, seqs: readonly bigint[]): number {
@@ -544,6 +595,9 @@ export class SpoolStore {
 
   snapshot(): StoreSnapshot {
     const oldest = this.statements.oldestRecord.get() as { received_at: bigint } | undefined;
+    const diskFreeBytes = this.diskFreeBytes();
+    const fullReason =
+      this.bytes() >= this.highWaterBytes ? 'max_bytes' : diskFreeBytes < this.options.minFreeDiskBytes ? 'disk' : null;
     return {
       records: this.counters.records,
       bytes: this.bytes(),
@@ -557,7 +611,9 @@ export class SpoolStore {
       commits: this.commits,
       appendCalls: this.appendCalls,
       corruptRecords: this.corruptRecords,
-      full: this.bytes() >= this.highWaterBytes,
+      full: fullReason !== null,
+      fullReason,
+      diskFreeBytes,
     };
   }
 
@@ -565,7 +621,10 @@ export class SpoolStore {
    * Marks a clean shutdown (unless opened inspect-only, which never cleared the flag) and folds the WAL
    * into the database so the next open starts from an empty log.
    */
-  close(): void {
+  close(): { problem: string } | null {
+    // Both steps are a courtesy to the next open, not a condition of safety: every commit is already
+    // durable in the WAL. So a full or failing disk must not turn a clean stop into a failed one.
+    let problem: string | null = null;
     try {
       if (this.options.inspectOnly !== true) {
         this.db.exec('BEGIN');
@@ -573,9 +632,19 @@ export class SpoolStore {
         this.db.exec('COMMIT');
       }
       this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    } catch (error) {
+      problem = (error as Error).message;
+      if (this.db.isTransaction) {
+        try {
+          this.db.exec('ROLLBACK');
+        } catch {
+          // already rolled back by SQLite
+        }
+      }
     } finally {
       this.db.close();
     }
+    return problem === null ? null : { problem };
   }
 
   private bytes(): number {
@@ -698,6 +767,8 @@ function prepareStatements(db: DatabaseSync) {
       `SELECT ${recordColumns} FROM pending p JOIN records r ON r.seq = p.seq WHERE p.destination = ? AND p.seq > ? ORDER BY p.seq LIMIT ?`,
     ),
     oldestRecord: prepare('SELECT received_at FROM records ORDER BY seq LIMIT 1'),
+    freelistCount: db.prepare('PRAGMA freelist_count'),
+    pageSize: db.prepare('PRAGMA page_size'),
     dedupGet: db.prepare('SELECT accepted_at FROM dedup WHERE key = ?'),
     dedupPut: prepare(
       'INSERT INTO dedup (key, accepted_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET accepted_at = excluded.accepted_at',

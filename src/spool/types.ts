@@ -16,6 +16,12 @@ export interface SpoolOptions {
   highWaterRatio?: number;
   /** How long an accepted dedupKey makes later appends with the same key duplicates. Default 24 h. */
   dedupWindowMs?: number;
+  /**
+   * Appends are refused (SPOOL_FULL) while the spool's filesystem has less than this free (counting
+   * free pages inside the spool file), so acknowledgements, trims and checkpoints always find room.
+   * The product's default is spool.min_free_disk_bytes; absent here means no reserve.
+   */
+  minFreeDiskBytes?: number;
   logger?: SpoolLogger;
   /**
    * Opened for inspection or maintenance (the `spool status` and `dlq` CLI commands), not to serve: the
@@ -71,6 +77,11 @@ export interface SpoolStats {
   records: number;
   /** Stored bytes counted against maxBytes (records, dead letters and dedup keys). */
   bytes: number;
+  /** Why the spool refuses appends when state is 'full': its high-water mark, or its disk's reserve. */
+  fullReason: 'max_bytes' | 'disk' | null;
+  /** Free bytes for new rows: free on the filesystem plus free pages inside the spool file. */
+  diskFreeBytes: number;
+  minFreeDiskBytes: number;
   maxBytes: number;
   highWaterBytes: number;
   /** Age of the oldest record still held, in ms; 0 when empty. */

@@ -2,15 +2,17 @@
 // run off the HTTP event loop. Writes received while a commit is running wait in `queue` and are committed
 // together on the next turn (group commit); every writer is answered only after its commit returned.
 import { parentPort, workerData } from 'node:worker_threads';
-import { SpoolStore, type WriteOp, type WriteOutcome } from './store.ts';
+import { addsData, SpoolStore, type WriteOp, type WriteOutcome } from './store.ts';
 import { toSpoolError } from './sqlite-errors.ts';
-import type { Request, Response, SerializedError, WorkerOptions } from './protocol.ts';
+import type { Request, Response, SerializedError, WorkerOptions, WorkerSnapshot } from './protocol.ts';
 import type { ForwarderError } from '../errors.ts';
 
 const port = parentPort!;
 const NO_REPLY = -1;
 /** After a failed commit, how often a probe transaction checks whether the disk works again. */
 const DEFAULT_PROBE_INTERVAL_MS = 1000;
+/** While appends are refused for want of disk space, how often the free space is measured again. */
+const DISK_RECHECK_INTERVAL_MS = 1000;
 
 function serialize(error: ForwarderError): SerializedError {
   return { code: error.code, params: error.params };
@@ -37,9 +39,28 @@ const probeIntervalMs = (workerData as WorkerOptions).probeIntervalMs ?? DEFAULT
 let writeError: SerializedError | null = null;
 let probeTimer: NodeJS.Timeout | undefined;
 
+let lastSnapshot: WorkerSnapshot | undefined;
+
 function sendSnapshot(): void {
-  send({ type: 'snapshot', snapshot: { ...store.snapshot(), writeError } });
+  lastSnapshot = { ...store.snapshot(), writeError };
+  send({ type: 'snapshot', snapshot: lastSnapshot });
 }
+
+/**
+ * The disk's free space changes without a commit of ours (another process frees or takes space),
+ * and an idle spool that refuses appends sees no commit to notice it. So while appends are refused
+ * for want of disk, the snapshot is refreshed on a timer.
+ */
+const diskTimer = setInterval(() => {
+  if (lastSnapshot?.fullReason !== 'disk') return;
+  try {
+    sendSnapshot();
+  } catch {
+    // statfs failed: the next commit reports the disk's state
+  }
+}, DISK_RECHECK_INTERVAL_MS);
+diskTimer.unref();
+sendSnapshot();
 
 /**
  * Records the outcome of a commit. A failure must not outlive the fault: once the load balancer has
@@ -75,6 +96,26 @@ function schedule(): void {
   }
 }
 
+/**
+ * Commits the group in one transaction. If that fails, the writes that only move or remove data
+ * (acknowledgements, dead letters, drops) are committed again on their own: a failed append must
+ * never cost an acknowledgement, or Kafka's records would stay in the spool and be sent again.
+ * The disk reserve (spool.min_free_disk_bytes) keeps room for exactly these writes.
+ */
+function commit(group: readonly { write: WriteOp }[]): WriteOutcome[] {
+  const writes = group.map((entry) => entry.write);
+  try {
+    return store.applyWrites(writes);
+  } catch (error) {
+    const failed: WriteOutcome = { ok: false, error: toSpoolError(error) };
+    const housekeeping = writes.filter((write) => !addsData(write));
+    if (housekeeping.length === 0 || housekeeping.length === writes.length) throw error;
+    const outcomes = store.applyWrites(housekeeping); // throws if the disk refuses these too
+    let next = 0;
+    return writes.map((write) => (addsData(write) ? failed : outcomes[next++]));
+  }
+}
+
 function flush(): void {
   scheduled = false;
   // An empty group still commits while housekeeping (purging expired dedup keys chunk by chunk) is due.
@@ -83,8 +124,10 @@ function flush(): void {
   queue = [];
   let outcomes: WriteOutcome[];
   try {
-    outcomes = store.applyWrites(group.map((entry) => entry.write));
-    setWriteError(null);
+    outcomes = commit(group);
+    // Appends refused by a failed commit (while housekeeping went through) still mark the disk as failing.
+    const failure = outcomes.find((outcome) => !outcome.ok && outcome.error.code === 'SPOOL_IO');
+    setWriteError(failure === undefined || failure.ok ? null : serialize(failure.error));
   } catch (error) {
     setWriteError(serialize(toSpoolError(error)));
     outcomes = group.map(() => ({ ok: false, error: toSpoolError(error) }));
@@ -165,7 +208,17 @@ port.on('message', (request: Request) => {
     case 'close':
       flush();
       setWriteError(null);
-      answer(request.id, () => ({ value: store.close() }));
+      clearInterval(diskTimer);
+      answer(request.id, () => {
+        const result = store.close();
+        if (result !== null)
+          send({
+            type: 'warn',
+            obj: { problem: result.problem },
+            msg: 'could not mark the spool closed cleanly; every accepted batch is safe, the next start will report an unclean shutdown',
+          });
+        return { value: undefined };
+      });
       port.close();
       return;
   }

@@ -216,7 +216,7 @@ void describe('unknown settings', () => {
     const { problems } = await problemsOf(buildConfig(raw));
     assert.match(
       problemAt(problems, 'spool.frobnicate').fix,
-      /the settings at spool are path, max_bytes, high_water_ratio, dedup_window_ms/,
+      /the settings at spool are path, max_bytes, high_water_ratio, min_free_disk_bytes, dedup_window_ms/,
     );
   });
 

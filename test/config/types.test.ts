@@ -43,6 +43,7 @@ const spool = {
   path: 'always',
   maxBytes: 'always',
   highWaterRatio: 'always',
+  minFreeDiskBytes: 'always',
   dedupWindowMs: 'always',
 } as const satisfies Presence<SpoolConfig>;
 const input = { name: 'always', credentials: 'always' } as const satisfies Presence<InputConfig>;

@@ -8,7 +8,7 @@ import { DEDUP_PURGE_CHUNK, SpoolStore, type AppendInput, type StoreOptions } fr
 
 function withStore(body: (open: () => SpoolStore) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'spool-store-'));
-  const options: StoreOptions = { dir, maxBytes: 1e9, highWaterRatio: 0.9, dedupWindowMs: 1000 };
+  const options: StoreOptions = { dir, maxBytes: 1e9, highWaterRatio: 0.9, dedupWindowMs: 1000, minFreeDiskBytes: 0 };
   const opened: SpoolStore[] = [];
   try {
     body(() => {

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -73,3 +73,54 @@ void test(
     }
   },
 );
+
+void test(
+  'a commit that fails for an append still records the acknowledgements of its group',
+  { skip: hasPrlimit() ? false : 'needs Linux and prlimit(1)' },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-fault-'));
+    const ignoreFileSizeSignal = () => {};
+    process.on('SIGXFSZ', ignoreFileSizeSignal);
+    const spool = await openSpool({ dir, maxBytes: 1e8 });
+    try {
+      const stored = await spool.append(
+        Array.from({ length: 20 }, (_, i) => ({ payload: Buffer.from(`delivered ${i}`), destinations: ['a'] })),
+      );
+      const seqs = stored.flatMap((result) => (result.status === 'stored' ? [result.seq] : []));
+      // Room for a small commit (the acks' few pages), not for a 2 MB append.
+      const largest = Math.max(...['spool.db', 'spool.db-wal'].map((file) => fileSize(join(dir, file))));
+      setFileSizeLimit(String(largest + 256 * 1024));
+      let outcomes: PromiseSettledResult<unknown>[];
+      try {
+        // Issued together, so the worker commits them as one group.
+        outcomes = await Promise.allSettled([
+          spool.ack('a', seqs),
+          spool.append([{ payload: Buffer.alloc(2 * 1024 * 1024, 0x61), destinations: ['a'] }]),
+        ]);
+      } finally {
+        setFileSizeLimit('unlimited');
+      }
+      assert.equal(
+        outcomes[0].status,
+        'fulfilled',
+        `the acknowledgements were recorded: ${JSON.stringify(outcomes[0])}`,
+      );
+      assert.equal(outcomes[1].status, 'rejected', 'the append that did not fit was refused');
+      assert.ok(isForwarderError(outcomes[1].reason, 'SPOOL_IO'), 'refused as a disk fault');
+      assert.equal(spool.stats().records, 0, 'the acknowledged records are gone');
+      assert.deepEqual(await spool.read('a', null, 10), []);
+    } finally {
+      await spool.close();
+      process.off('SIGXFSZ', ignoreFileSizeSignal);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}

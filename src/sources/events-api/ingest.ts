@@ -62,7 +62,9 @@ export function createIngestHandler(options: IngestOptions) {
   const fail = (response: ServerResponse, route: string, started: number, error: unknown): void => {
     const headers: Record<string, string> = {};
     // The header must say what the message says: the spool's own figure wins over our default.
-    if (isForwarderError(error, 'SPOOL_FULL') || isForwarderError(error, 'SERVER_BUSY')) {
+    // Every "try again later" answer carries one: 429 (full, busy) and 503 (disk fault, recovering,
+    // shutting down), so that clients back off instead of hammering or giving up.
+    if (isForwarderError(error) && (error.status === 429 || error.status === 503)) {
       headers['retry-after'] = String(error.params.retryAfter ?? retryAfter);
     }
     // A body we stopped reading cannot be followed by another request on this connection.

@@ -130,6 +130,11 @@ export class LoadGenerator {
     return this.#acceptedEvents;
   }
 
+  /** Answers so far, by status. */
+  get statusCounts(): Readonly<Record<string, number>> {
+    return { ...this.#statusCounts };
+  }
+
   get requests(): number {
     return this.#requests;
   }

@@ -34,9 +34,10 @@ void describe('Events API: disk failure', () => {
       assert.equal(refused.status, 503);
       assert.deepEqual(refused.error, {
         code: 'SERVICE_UNAVAILABLE',
-        message: 'Spool I/O failed: disk I/O error.',
+        message: 'Spool I/O failed: disk I/O error; retry after 2 s.',
         reason: 'SPOOL_IO',
       });
+      assert.equal(refused.headers.get('retry-after'), '2', 'a 503 for a disk fault says when to retry');
       const ready = await fetch(`${server.url}/readyz`);
       assert.equal(ready.status, 503);
       assert.deepEqual(await ready.json(), { status: 'not ready', reason: 'the spool is not writable' });

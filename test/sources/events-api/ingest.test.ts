@@ -617,7 +617,7 @@ void describe('Events API: backpressure, discovery and health', () => {
         429,
         'TOO_MANY_REQUESTS',
         'SPOOL_FULL',
-        'The spool is above its high-water mark; retry after 5 s.',
+        'The spool cannot take more batches now: it is above its high-water mark; retry after 5 s.',
       );
       assert.equal(refused.headers.get('retry-after'), '5');
       const ready = await fetch(`${server.url}/readyz`);

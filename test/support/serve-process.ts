@@ -1,0 +1,68 @@
+// Runs the real `kafka-forwarder serve --config FILE` (src/cli/main.ts, as the bin does) in a child
+// process and waits until it listens. Tests signal it (SIGTERM, SIGKILL) and search what it wrote,
+// so the CLI's own shutdown path, deadline and exit code are what they exercise.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const CLI_ENTRY = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+export interface ServeProcess {
+  readonly pid: number;
+  readonly port: number;
+  readonly process: ChildProcess;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the exit code or signal once the process has ended. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+export interface ServeOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly startTimeoutMs?: number;
+}
+
+/** Starts `serve`; resolves once its "listening" log line names the port (the config may say port 0). */
+export async function startServe(configPath: string, options: ServeOptions = {}): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [CLI_ENTRY, 'serve', '--config', configPath], {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const chunks: string[] = [];
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  child.stderr.setEncoding('utf8').on('data', (text: string) => chunks.push(text));
+  let port: number | undefined;
+  const listening = new Promise<number>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+      chunks.push(text);
+      if (port !== undefined) return;
+      const match = /"listening":"[^"]*:(\d+)"/.exec(chunks.join(''));
+      if (match !== null) resolve((port = Number(match[1])));
+    });
+    void exited.then(({ code, signal }) =>
+      reject(new Error(`serve exited (${code ?? signal}) before listening:\n${chunks.join('').slice(-4000)}`)),
+    );
+    setTimeout(
+      () => reject(new Error(`serve did not listen in time:\n${chunks.join('').slice(-4000)}`)),
+      options.startTimeoutMs ?? 30_000,
+    ).unref();
+  });
+  try {
+    await listening;
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    pid: child.pid ?? 0,
+    port: port ?? 0,
+    process: child,
+    output: () => chunks.join(''),
+    exited,
+    kill: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+}
