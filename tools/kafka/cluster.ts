@@ -335,6 +335,21 @@ export class KafkaCluster {
     await this.waitForWatchdog(id);
   }
 
+  /**
+   * Freezes the broker (SIGSTOP): it keeps its sockets open but answers nothing, as a broker stuck
+   * in a long GC pause or behind a network partition does. resumeBroker (SIGCONT) lets it go on.
+   */
+  pauseBroker(id: number): void {
+    const pid = this.brokerPid(id);
+    if (pid === undefined) throw new ForwarderError('DEV_KAFKA', { reason: `broker ${id} is not running` });
+    signal(pid, 'SIGSTOP');
+  }
+
+  resumeBroker(id: number): void {
+    const pid = this.brokerPid(id);
+    if (pid !== undefined) signal(pid, 'SIGCONT');
+  }
+
   /** Stops the broker if it runs, starts it again and waits until it is registered. */
   async restartBroker(id: number, timeoutMs = 90_000): Promise<void> {
     await this.stopBroker(id);

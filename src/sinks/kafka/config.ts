@@ -32,13 +32,6 @@ export interface KafkaOutputSettings {
 }
 
 /**
- * Retries inside the client library before an error reaches the sink: a couple ride out leader
- * moves and stale metadata cheaply (same producer sequence numbers, so no duplicates); anything
- * longer is the sink's backoff, which logs, counts and can pause.
- */
-const CLIENT_RETRIES = 2;
-
-/**
  * Room kept below a topic's max.message.bytes for the record's key, headers and batch framing:
  * record values (and the windows that become them) are cut at max_message_bytes minus this.
  */
@@ -68,7 +61,6 @@ export function kafkaOutputSettings(output: OutputConfig): KafkaOutputSettings {
       clientId: output.clientId,
       connectTimeoutMs: output.connectTimeoutMs,
       requestTimeoutMs: output.requestTimeoutMs,
-      retries: CLIENT_RETRIES,
       retryDelayMs: output.retryBackoffMinMs,
     },
     compression: output.compression,

@@ -31,6 +31,12 @@ export interface KafkaErrorClassification {
   fix: string;
   /** The fact that matched: 'kafka:<PROTOCOL_ERROR>', 'node:<code>', 'client:<class or code>'. */
   matched: string;
+  /**
+   * The producer's idempotence state is gone (Kafka's protocol requires a new producer id or epoch):
+   * the only case where the sink replaces its producer. Anything else is retried on the same one, so
+   * that the broker can recognise a resend and not write it twice.
+   */
+  freshProducer: boolean;
 }
 
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -48,6 +54,8 @@ export interface KafkaErrorRule {
   classes?: readonly ErrorClass[];
   /** Only match when the matching error's `cause` carries one of these Node codes. */
   causeNode?: readonly string[];
+  /** See KafkaErrorClassification.freshProducer. */
+  freshProducer?: boolean;
 }
 
 export const kafkaErrorTable: readonly KafkaErrorRule[] = [
@@ -252,6 +260,7 @@ export const kafkaErrorTable: readonly KafkaErrorRule[] = [
     code: 'PRODUCER_STATE_LOST',
     reason: 'the broker lost or fenced this producer’s idempotence state',
     fix: 'nothing to change: the producer is recreated and the records resent',
+    freshProducer: true,
     protocol: [
       'OUT_OF_ORDER_SEQUENCE_NUMBER',
       'UNKNOWN_PRODUCER_ID',
@@ -288,6 +297,7 @@ export const kafkaErrorTable: readonly KafkaErrorRule[] = [
 ];
 
 const fallback: Omit<KafkaErrorClassification, 'matched'> = {
+  freshProducer: false,
   kind: 'retryable',
   code: 'UNCLASSIFIED',
   reason: 'unexpected error from the Kafka client',
@@ -344,7 +354,14 @@ export function classifyKafkaError(error: unknown, related: readonly unknown[] =
     for (const facts of tree) {
       const matched = matches(rule, facts);
       if (matched !== undefined) {
-        return { kind: rule.kind, code: rule.code, reason: rule.reason, fix: rule.fix, matched };
+        return {
+          kind: rule.kind,
+          code: rule.code,
+          reason: rule.reason,
+          fix: rule.fix,
+          matched,
+          freshProducer: rule.freshProducer === true,
+        };
       }
     }
   }

@@ -11,7 +11,6 @@ import {
   ProduceAcks,
   Producer,
   ProtocolError,
-  ResponseError,
   UserError,
   stringDeserializers,
   stringSerializer,
@@ -82,9 +81,19 @@ export interface ClientTuning {
   connectTimeoutMs?: number;
   /** Per-request limit (ms). */
   requestTimeoutMs?: number;
-  /** Retries inside the library before an error reaches us; false for none. */
-  retries?: number | false;
+  /**
+   * Retries inside the library before an error reaches us: a number, true for as long as it takes
+   * (until the client is closed), false for none. Only errors the library knows to be transient are
+   * retried, and a produce retried there keeps its producer id and sequence numbers.
+   */
+  retries?: number | boolean;
   retryDelayMs?: number;
+  /**
+   * Called before each of the library's retries with the attempt (from 1) and the error that caused
+   * it; returns the delay in ms. Overrides retryDelayMs. The sink uses it for its backoff and to
+   * report the output as retrying while the library rides out an outage.
+   */
+  onRetry?: (attempt: number, error: Error, operation: string) => number;
 }
 
 function baseOptions(connection: KafkaConnection, tuning: ClientTuning, defaultClientId: string) {
@@ -97,6 +106,10 @@ function baseOptions(connection: KafkaConnection, tuning: ClientTuning, defaultC
     ...(tuning.requestTimeoutMs !== undefined && { requestTimeout: tuning.requestTimeoutMs }),
     ...(tuning.retries !== undefined && { retries: tuning.retries }),
     ...(tuning.retryDelayMs !== undefined && { retryDelay: tuning.retryDelayMs }),
+    ...(tuning.onRetry !== undefined && {
+      retryDelay: (_client: unknown, operation: string, attempt: number, _retries: number, error: Error) =>
+        tuning.onRetry!(attempt, error, operation),
+    }),
   };
 }
 
@@ -171,19 +184,23 @@ export interface RecordToSend {
 }
 
 /**
- * Sends one produce request to one topic and tells, per record, whether Kafka wrote it: the
- * result holds undefined for a written record and, for the others, the error of its partition.
+ * Sends the records to one topic and tells, per record, whether Kafka wrote it: the result holds
+ * undefined for a written record and, for the others, the error of its partition.
  *
- * Kafka answers per partition, but the client turns any partition's error into one error for
- * the whole request. Resending the whole request would write the records of the partitions
- * that succeeded twice (the retry runs on a fresh producer id, so the broker cannot dedupe) and
- * take their keys' order backwards. So the partition of every record is fixed here (the Java
- * partitioner for keyed records, as createProducer's), and the outcome is read back from the
- * error: a partition is written when any produce response in it (the client retries internally
- * and keeps every attempt's error) answered it without error, or when the client reports its
- * offset; a partition with an error code gets that code's error; any other gets the whole error.
+ * Each partition goes out as its own send, all of them at once. The library retries a send it
+ * finds transient (a dead leader, NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS, a timeout) with the
+ * same producer id and sequence numbers, so when a dead leader had already written and replicated
+ * the records, the new leader recognises the resend and does not write it twice. It must see one
+ * partition per send for that: it aims a retry at the leader of the send's first partition, so a
+ * send whose partitions end up on different brokers after a failover would be retried against the
+ * wrong one for the others. And a send that fails for good drops the producer's idempotence state
+ * (the next send gets a new producer id), which is safe only when the failure was definite, so
+ * callers give it unlimited retries (ClientTuning.retries = true) for transient errors.
+ *
+ * The partition of every record is fixed here (the Java partitioner for keyed records, as
+ * createProducer's), so the outcome of each is that of its partition's send.
  */
-export async function sendReportingPartitions(
+export async function sendByPartition(
   producer: KafkaProducer,
   topic: string,
   records: readonly RecordToSend[],
@@ -203,72 +220,35 @@ export async function sendReportingPartitions(
   } catch (error) {
     return records.map(() => error);
   }
-  try {
-    await producer.send({
-      messages: records.map((record, index) => ({
-        topic,
-        value: record.value,
-        partition: partitions[index],
-        ...(record.key !== null && { key: record.key }),
-        ...(record.headers !== undefined && { headers: { ...record.headers } }),
-      })),
-      ...(compression !== undefined && { compression }),
-    });
-    return records.map(() => undefined);
-  } catch (error) {
-    const outcomes = partitionOutcomes(error, topic);
-    return partitions.map((partition) => (outcomes.has(partition) ? (outcomes.get(partition) ?? undefined) : error));
-  }
-}
-
-/** Per partition of the topic: null when written, else its error; partitions not named are absent. */
-function partitionOutcomes(error: unknown, topic: string): Map<number, Error | null> {
-  const written = new Set<number>();
-  const failed = new Map<number, Error>();
-  const seen = new Set<unknown>();
-  const visit = (current: unknown, depth: number): void => {
-    if (!(current instanceof Error) || seen.has(current) || depth > 8) return;
-    seen.add(current);
-    const produced = (current as { produced?: { offsets?: { topic: string; partition: number }[] } }).produced;
-    for (const offset of produced?.offsets ?? []) if (offset.topic === topic) written.add(offset.partition);
-    const response = (current as { response?: unknown }).response;
-    if (current instanceof ResponseError && isProduceResponse(response)) {
-      const inner = current.errors as (Error & { path?: string })[];
-      response.responses.forEach((topicResponse, i) => {
-        if (topicResponse.name !== topic) return;
-        topicResponse.partitionResponses.forEach((partitionResponse, j) => {
-          if (partitionResponse.errorCode === 0) {
-            written.add(partitionResponse.index);
-            return;
-          }
-          const path = `/responses/${i}/partition_responses/${j}`;
-          const own = inner.find((candidate) => candidate.path === path) ?? current;
-          if (!failed.has(partitionResponse.index)) failed.set(partitionResponse.index, own);
+  const byPartition = new Map<number, number[]>();
+  partitions.forEach((partition, index) => {
+    const indexes = byPartition.get(partition);
+    if (indexes === undefined) byPartition.set(partition, [index]);
+    else indexes.push(index);
+  });
+  const outcomes: unknown[] = records.map(() => undefined);
+  await Promise.all(
+    [...byPartition].map(async ([partition, indexes]) => {
+      try {
+        await producer.send({
+          messages: indexes.map((index) => {
+            const record = records[index];
+            return {
+              topic,
+              value: record.value,
+              partition,
+              ...(record.key !== null && { key: record.key }),
+              ...(record.headers !== undefined && { headers: { ...record.headers } }),
+            };
+          }),
+          ...(compression !== undefined && { compression }),
         });
-      });
-    }
-    if (current instanceof AggregateError) for (const inner of current.errors) visit(inner, depth + 1);
-    visit(current.cause, depth + 1);
-  };
-  visit(error, 0);
-  const outcomes = new Map<number, Error | null>(failed);
-  for (const partition of written) outcomes.set(partition, null);
-  return outcomes;
-}
-
-interface ProduceResponseShape {
-  responses: { name: string; partitionResponses: { index: number; errorCode: number }[] }[];
-}
-
-function isProduceResponse(response: unknown): response is ProduceResponseShape {
-  return (
-    typeof response === 'object' &&
-    response !== null &&
-    Array.isArray((response as ProduceResponseShape).responses) &&
-    (response as ProduceResponseShape).responses.every((topicResponse) =>
-      Array.isArray(topicResponse?.partitionResponses),
-    )
+      } catch (error) {
+        for (const index of indexes) outcomes[index] = error ?? new Error('produce failed');
+      }
+    }),
   );
+  return outcomes;
 }
 
 export interface ConsumerTuning extends ClientTuning {

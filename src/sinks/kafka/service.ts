@@ -1,10 +1,11 @@
-// The only caller of the Kafka producer. One produce request at a time. Kafka answers per
-// partition, so each record's outcome is that of its partition: the records of partitions that
-// were written are acked at once, and only the others go on (a resend of written records would
-// write them twice, on a fresh producer id the broker cannot dedupe, and take their keys' order
-// backwards). Every failure is classified from the error table (never from message text):
-//   retryable      back off (exponential, with jitter) and send the failed partitions' records
-//                  again, for as long as it takes; they wait (and their batches stay in the spool)
+// The only caller of the Kafka producer. One produce request at a time, sent as one send per
+// partition (see sendByPartition), so each record's outcome is that of its partition: the records
+// of partitions that were written are acked at once, and only the others go on. Every failure is
+// classified from the error table (never from message text):
+//   retryable      ridden out inside the client library, which resends on the same producer id and
+//                  sequence numbers (so a resend of records a dead leader had already written is
+//                  recognised by the new leader, not written twice), with our backoff, for as long
+//                  as it takes; meanwhile the output reports itself retrying (onRetry)
 //   configuration  pause the output: say so loudly (log, metric, readiness), keep the records, and
 //                  keep probing with them until they go through, then resume
 //   per-record     the broker will never take this record: report it rejected (the caller
@@ -12,8 +13,9 @@
 //                  find which by sending them one by one, in order. A record of several events
 //                  refused as too large (the topic's max.message.bytes may be below ours) is split
 //                  in halves by events, sent in order; only an event too large alone is rejected.
-// After any failure the producer is replaced, so a retry never rides on a connection, producer id
-// or metadata that the failure may have spoiled.
+// The producer is replaced only where Kafka's protocol requires a new producer id (the table's
+// freshProducer: OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID, INVALID_PRODUCER_EPOCH…):
+// a fresh producer id is what would let the broker write a resend twice.
 import { isJsonObject } from '../../format/json-value.ts';
 import { parseJson, stringifyJson } from '../../format/lossless-json.ts';
 import type { Logger } from '../../telemetry/logger.ts';
@@ -23,7 +25,7 @@ import { classifyKafkaError, type KafkaErrorClassification } from './error-table
 import {
   createProducer,
   lastConnectionError,
-  sendReportingPartitions,
+  sendByPartition,
   type KafkaProducer,
   type RecordToSend,
 } from './kafka-client.ts';
@@ -123,7 +125,7 @@ export class KafkaService {
       let producer: KafkaProducer | undefined;
       try {
         producer = this.#producerFor();
-        failures = await sendReportingPartitions(
+        failures = await sendByPartition(
           producer,
           this.#settings.topic,
           pending.map((index) => this.#message(records[index])),
@@ -144,7 +146,6 @@ export class KafkaService {
       }
       if (failed.length === 0) return settle(outcomes, ABORTED);
       if (signal.aborted) return settle(outcomes, ABORTED);
-      await this.#replaceProducer();
       // Records that failed with the same error (the same partition, or the whole request) are
       // handled together: classified once; after a per-record error, if several share it, it is
       // not known which of them the broker refused, so each is sent alone, in order.
@@ -159,8 +160,10 @@ export class KafkaService {
       const retry: number[] = [];
       let retryError: unknown;
       let retryClassification: KafkaErrorClassification | undefined;
+      let freshProducer = false;
       for (const [error, group] of groups) {
         const classification = classifyKafkaError(error, related);
+        freshProducer ||= classification.freshProducer;
         if (classification.kind !== 'per-record') {
           retry.push(...group);
           // A pause (configuration) outranks a retry in what the output reports.
@@ -176,6 +179,7 @@ export class KafkaService {
         }
         for (const index of group) [outcomes[index]] = await this.produce([records[index]], signal);
       }
+      if (freshProducer) await this.#replaceProducer();
       if (retry.length === 0 || retryClassification === undefined) return settle(outcomes, ABORTED);
       pending = retry.sort((a, b) => a - b);
       const delayMs = backoffDelayMs(
@@ -242,8 +246,28 @@ export class KafkaService {
   }
 
   #producerFor(): KafkaProducer {
-    this.#producer ??= createProducer(this.#settings.connection, this.#settings.client);
+    this.#producer ??= createProducer(this.#settings.connection, {
+      ...this.#settings.client,
+      // Transient errors are retried inside the library, on the same producer id and sequence
+      // numbers, until they pass or the producer is closed (a stop); see sendByPartition.
+      retries: true,
+      onRetry: (attempt, error) => this.#onClientRetry(attempt, error),
+    });
     return this.#producer;
+  }
+
+  /** The library is about to retry: back off as the sink would, and say the output is retrying. */
+  #onClientRetry(attempt: number, error: Error): number {
+    const delayMs = backoffDelayMs(
+      attempt,
+      this.#settings.retryBackoffMinMs,
+      this.#settings.retryBackoffMaxMs,
+      this.#random,
+    );
+    const producer = this.#producer;
+    const related = producer === undefined ? [] : [lastConnectionError(producer)];
+    this.#failed(classifyKafkaError(error, related), error, attempt, delayMs);
+    return delayMs;
   }
 
   async #replaceProducer(): Promise<void> {

@@ -26,6 +26,8 @@ export interface DeliveryReport {
   readonly keysOnSeveralPartitions: string[];
   /** Records whose key is not the MPID of the events inside. */
   readonly keyMismatches: number;
+  /** This run's message_ids found more than once, as `message_id×n`: a resend Kafka wrote twice. */
+  readonly duplicateMessageIds: string[];
   /** Per MPID, the events in consumption order. */
   readonly byKey: Map<string, SeenEvent[]>;
 }
@@ -41,6 +43,7 @@ export interface VerifyOptions {
 }
 
 interface OutgoingEvent {
+  message_id?: string;
   data?: { custom_attributes?: { run?: string; seq?: string } };
 }
 interface OutgoingBatch {
@@ -53,6 +56,7 @@ export async function verifyDelivery(cluster: KafkaCluster, options: VerifyOptio
   for (const [mpid, seqs] of options.accepted) for (const seq of seqs) expected.add(`${mpid}:${seq}`);
   const outstanding = new Set(expected);
   const counts = new Map<string, number>();
+  const messageIds = new Map<string, number>();
   const byKey = new Map<string, SeenEvent[]>();
   const partitionsByKey = new Map<string, Set<number>>();
   let records = 0;
@@ -95,6 +99,8 @@ export async function verifyDelivery(cluster: KafkaCluster, options: VerifyOptio
           const attributes = event.data?.custom_attributes;
           if (attributes?.run !== options.runId || attributes.seq === undefined) continue;
           events++;
+          if (event.message_id !== undefined)
+            messageIds.set(event.message_id, (messageIds.get(event.message_id) ?? 0) + 1);
           const id = `${mpid}:${attributes.seq}`;
           outstanding.delete(id);
           counts.set(id, (counts.get(id) ?? 0) + 1);
@@ -141,6 +147,7 @@ export async function verifyDelivery(cluster: KafkaCluster, options: VerifyOptio
     orderViolations,
     keysOnSeveralPartitions: [...partitionsByKey].filter(([, set]) => set.size > 1).map(([key]) => key),
     keyMismatches,
+    duplicateMessageIds: [...messageIds].filter(([, n]) => n > 1).map(([id, n]) => `${id}×${n}`),
     byKey,
   };
 }

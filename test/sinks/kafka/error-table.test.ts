@@ -55,10 +55,29 @@ void test('TLS verification failures are configuration errors with a fix', () =>
       reason: undefined,
       fix: 'set ca_file to the CA that signed the broker certificate',
       matched: 'node:SELF_SIGNED_CERT_IN_CHAIN',
+      freshProducer: false,
     },
   );
   assert.equal(classifyKafkaError(nodeError('ERR_TLS_CERT_ALTNAME_INVALID')).code, 'TLS_HOSTNAME_MISMATCH');
   assert.equal(classifyKafkaError(nodeError('CERT_HAS_EXPIRED')).code, 'TLS_CERTIFICATE_EXPIRED');
+});
+
+void test('only lost producer state asks for a new producer; transient errors keep the producer id', () => {
+  for (const id of ['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']) {
+    assert.equal(classifyKafkaError(new ProtocolError(id)).freshProducer, true, id);
+  }
+  for (const id of [
+    'NOT_LEADER_OR_FOLLOWER',
+    'NOT_ENOUGH_REPLICAS',
+    'REQUEST_TIMED_OUT',
+    'SASL_AUTHENTICATION_FAILED',
+  ]) {
+    assert.equal(classifyKafkaError(new ProtocolError(id)).freshProducer, false, id);
+  }
+  assert.equal(
+    classifyKafkaError(new NetworkError('failed', { cause: nodeError('ECONNREFUSED') })).freshProducer,
+    false,
+  );
 });
 
 void test('a configuration cause wins over the connection resets around it', () => {
