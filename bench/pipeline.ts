@@ -117,7 +117,9 @@ function benchWindows(): void {
 }
 
 function benchTransform(): void {
-  const sample = parseJson(readFileSync('/work/shared/reference/mparticle/eventsapi.sample.json')) as JsonObject;
+  const sample = parseJson(
+    readFileSync(new URL('../test/fixtures/eventsapi.sample.json', import.meta.url)),
+  ) as JsonObject;
   const events = (sample.events as unknown[]).length;
   let batches = 0;
   let bytes = 0;

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { openSpool } from '../../src/spool/index.ts';
 import { expectedPayload } from './crash-payload.ts';
 
-const NODE = '/work/main/node_modules/.bin/node';
+// The Node running this test (the one the project pins), wherever the clone lives.
+const NODE = process.execPath;
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
 
 interface Acked {

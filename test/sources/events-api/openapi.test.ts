@@ -3,11 +3,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { post, startTestForwarder } from './support/forwarder.ts';
 import type { TestForwarder } from './support/forwarder.ts';
 
-const SAMPLE = '/work/shared/reference/mparticle/eventsapi.sample.json';
+const SAMPLE = fileURLToPath(new URL('../../fixtures/eventsapi.sample.json', import.meta.url));
 
 type Doc = Record<string, unknown> & {
   openapi: string;

@@ -24,7 +24,7 @@ const parse = (text: string): JsonObject => parseJson(text) as JsonObject;
 
 void describe('validateBatch: the envelope', () => {
   void it("accepts mParticle's own sample batch", () => {
-    acceptedBatch(parseJson(readFileSync('/work/shared/reference/mparticle/eventsapi.sample.json')));
+    acceptedBatch(parseJson(readFileSync(new URL('../../fixtures/eventsapi.sample.json', import.meta.url))));
   });
 
   void it('requires environment, naming the allowed values', () => {

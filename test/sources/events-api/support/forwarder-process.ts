@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import { rawTestConfig } from './forwarder.ts';
 import type { ConfigOverrides } from './forwarder.ts';
 
-export const NODE = '/work/main/node_modules/.bin/node';
+// The Node running this test (the one the project pins), wherever the clone lives.
+export const NODE = process.execPath;
 const CHILD = new URL('./forwarder-child.ts', import.meta.url).pathname;
 
 export interface ChildForwarder {
