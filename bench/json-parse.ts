@@ -11,6 +11,7 @@
 // Run: npm run bench:json   (about 15 s; BENCH_SECONDS=0.3 for a quicker, rougher run)
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { isUtf8 } from 'node:buffer';
 import { parseJson, stringifyJson } from '../src/format/lossless-json.ts';
 import type { JsonObject, JsonValue } from '../src/format/json-value.ts';
 import { validateBatch } from '../src/sources/events-api/validate-batch.ts';
@@ -195,6 +196,18 @@ function main(): void {
   console.log(`validateBatch:            ${(1e6 / validate).toFixed(1)} µs/batch (${validate.toFixed(0)} batches/s)`);
   console.log(
     `parseJson + validateBatch: ${(1e6 / whole).toFixed(1)} µs/batch (${whole.toFixed(0)} batches/s, one core)`,
+  );
+
+  // What ingest parses is the request's bytes: parseJson(Buffer) also checks that they are UTF-8
+  // (RFC 8259) instead of letting the decoder replace invalid bytes with U+FFFD.
+  const buffers = texts.map((t) => Buffer.from(t, 'utf8'));
+  const decodeOnly = opsPerSecond((i) => buffers[i & 63].toString('utf8'));
+  const checkAndDecode = opsPerSecond((i) => isUtf8(buffers[i & 63]) && buffers[i & 63].toString('utf8'));
+  const fromBytes = opsPerSecond((i) => parseJson(buffers[i & 63]));
+  const fromText = opsPerSecond((i) => parseJson(texts[i & 63]));
+  console.log(
+    `UTF-8 check: decode ${(1e6 / decodeOnly).toFixed(2)} µs, isUtf8 + decode ${(1e6 / checkAndDecode).toFixed(2)} µs; ` +
+      `parseJson(bytes) ${(1e6 / fromBytes).toFixed(1)} µs vs parseJson(text) ${(1e6 / fromText).toFixed(1)} µs per batch`,
   );
 }
 

@@ -9,6 +9,7 @@
 // Model (src/format/json-value.ts): an integer literal within ±(2^53 - 1) stays `number`; any
 // other integer literal becomes `bigint`; a fraction or exponent stays `number` when the double
 // writes back the same text, and is kept as its text (RawJsonNumber) when it would not.
+import { isUtf8 } from 'node:buffer';
 import { ForwarderError } from '../errors.ts';
 import { isJsonObject, rawJsonNumber } from './json-value.ts';
 import type { JsonValue } from './json-value.ts';
@@ -48,7 +49,7 @@ function reviveExact(_key: string, value: unknown, context: ReviverContext): unk
 
 /** Parses JSON text, keeping every integer exact. Throws ForwarderError BAD_JSON on malformed input. */
 export function parseJson(text: string | Buffer): JsonValue {
-  const source = typeof text === 'string' ? text : text.toString('utf8');
+  const source = typeof text === 'string' ? text : decodeUtf8(text);
   if (nestingExceeds(source, MAX_NESTING_DEPTH)) {
     throw new ForwarderError('BAD_JSON', { reason: `arrays and objects nest deeper than ${MAX_NESTING_DEPTH} levels` });
   }
@@ -62,6 +63,55 @@ export function parseJson(text: string | Buffer): JsonValue {
     if (error instanceof ForwarderError) throw error;
     throw new ForwarderError('BAD_JSON', { reason: describeSyntaxError(error) }, { cause: error });
   }
+}
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * JSON bytes are UTF-8 (RFC 8259). Buffer's own decoding would turn any invalid sequence into
+ * U+FFFD and so change the data without a word; invalid bytes are refused instead, naming where.
+ * A leading byte order mark is ignored, as RFC 8259 allows.
+ */
+function decodeUtf8(bytes: Buffer): string {
+  const body = bytes.subarray(0, 3).equals(UTF8_BOM) ? bytes.subarray(3) : bytes;
+  if (!isUtf8(body)) {
+    const offset = firstInvalidUtf8(body) + (body === bytes ? 0 : 3);
+    const byte = bytes[offset] ?? 0;
+    throw new ForwarderError('BAD_JSON', {
+      reason: `the body is not valid UTF-8: byte 0x${byte.toString(16).padStart(2, '0')} at offset ${offset} begins no well-formed UTF-8 character`,
+    });
+  }
+  return body.toString('utf8');
+}
+
+/** Offset of the first byte that begins no well-formed UTF-8 sequence (Unicode table 3-7), or -1. */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length;) {
+    const b = bytes[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let length: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) length = 2;
+    else if (b >= 0xe0 && b <= 0xef) {
+      length = 3;
+      if (b === 0xe0) low = 0xa0;
+      else if (b === 0xed) high = 0x9f; // no UTF-16 surrogates
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      length = 4;
+      if (b === 0xf0) low = 0x90;
+      else if (b === 0xf4) high = 0x8f; // nothing above U+10FFFF
+    } else return i;
+    for (let k = 1; k < length; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || c < (k === 1 ? low : 0x80) || c > (k === 1 ? high : 0xbf)) return i;
+    }
+    i += length;
+  }
+  return -1;
 }
 
 /**

@@ -1,6 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_NESTING_DEPTH, parseJson, stringifyJson, stringifyJsonToBuffer } from '../../src/format/lossless-json.ts';
+import {
+  firstInvalidUtf8,
+  MAX_NESTING_DEPTH,
+  parseJson,
+  stringifyJson,
+  stringifyJsonToBuffer,
+} from '../../src/format/lossless-json.ts';
 import { isForwarderError } from '../../src/errors.ts';
 import { isRawJsonNumber } from '../../src/format/json-value.ts';
 import type { JsonObject } from '../../src/format/json-value.ts';
@@ -169,5 +175,32 @@ void describe('parseJson nesting limit', () => {
   void it('does not count brackets inside strings', () => {
     const text = `{"s":"${'['.repeat(500)}\\"${'{'.repeat(500)}"}`;
     assert.equal(stringifyJson(parseJson(text)), text);
+  });
+});
+
+void describe('parseJson UTF-8', () => {
+  void it('finds the first ill-formed sequence where Buffer decoding would substitute U+FFFD', () => {
+    const cases: [number[], number][] = [
+      [[0x61, 0x62], -1],
+      [[0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80], -1], // € and an emoji
+      [[0x61, 0xff], 1],
+      [[0xc3, 0x28], 0], // a lead byte without its continuation
+      [[0xc0, 0x80], 0], // overlong
+      [[0xed, 0xa0, 0x80], 0], // a UTF-16 surrogate
+      [[0xf4, 0x90, 0x80, 0x80], 0], // beyond U+10FFFF
+      [[0x61, 0xe2, 0x82], 1], // cut short at the end
+    ];
+    for (const [bytes, offset] of cases) {
+      assert.equal(firstInvalidUtf8(Uint8Array.from(bytes)), offset, Buffer.from(bytes).toString('hex'));
+      assert.equal(offset === -1, Buffer.from(bytes).toString('utf8').includes('\ufffd') === false);
+    }
+  });
+
+  void it('refuses invalid bytes with BAD_JSON and ignores a leading BOM', () => {
+    assert.throws(
+      () => parseJson(Buffer.from([0x22, 0xff, 0x22])),
+      (error) => isForwarderError(error, 'BAD_JSON') && /byte 0xff at offset 1/.test(error.message),
+    );
+    assert.equal(parseJson(Buffer.from([0xef, 0xbb, 0xbf, 0x22, 0x61, 0x22])), 'a');
   });
 });

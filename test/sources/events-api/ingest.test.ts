@@ -113,6 +113,36 @@ void describe('Events API: requests that are rejected, and never stored', () => 
     await expectNothingStored();
   });
 
+  void it('a body that is not valid UTF-8: 400 BAD_JSON naming the byte and its offset, nothing stored', async () => {
+    await remember();
+    const prefix =
+      '{"environment":"development","mpid":1,"events":[{"event_type":"custom_event","data":{"event_name":"';
+    const suffix = '","custom_event_type":"other"}}]}';
+    for (const [bytes, name] of [
+      [[0xff, 0xfe], '0xff'],
+      [[0xc3, 0x28], '0xc3'],
+    ] as const) {
+      const body = Buffer.concat([Buffer.from(prefix), Buffer.from(bytes), Buffer.from(suffix)]);
+      assertError(
+        await post(server.url, '/v2/events', body),
+        400,
+        'BAD_REQUEST',
+        'BAD_JSON',
+        `The request body is not valid JSON: the body is not valid UTF-8: byte ${name} at offset ${prefix.length} begins no well-formed UTF-8 character.`,
+      );
+    }
+    await expectNothingStored();
+  });
+
+  void it('a leading UTF-8 byte order mark is ignored', async () => {
+    const body = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from('{"environment":"development","mpid":1,"events":[]}'),
+    ]);
+    const answer = await post(server.url, '/v2/events', body);
+    assert.equal(answer.status, 202);
+  });
+
   void it('an empty body: 400', async () => {
     await remember();
     assertError(
