@@ -1,7 +1,7 @@
 // The mParticle event batch, as kafka-forwarder holds it: a JsonObject straight from the lossless
 // parser (64-bit IDs are bigints when they don't fit a safe integer), after Events API
 // validation has normalised it. These are the names and accessors the rest of the code shares.
-import { isJsonObject } from './json-value.ts';
+import { isJsonObject, isRawJsonNumber } from './json-value.ts';
 import type { JsonObject, JsonValue } from './json-value.ts';
 
 /** The event types the mParticle Kafka integration forwards (its "Supported Events"). */
@@ -62,6 +62,47 @@ export function isInt64(value: unknown): value is Int64 {
   return typeof value === 'number' && Number.isInteger(value) && value >= -(2 ** 63) && value < 2 ** 63;
 }
 
+const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+
+/**
+ * The integer a JSON number literal stands for, when it stands for one: JSON Schema counts `13.0`,
+ * `-1505126866959.0` and `1e3` as integers, and so do we. Undefined for a fraction, or for an
+ * integer too far outside the 64-bit range to matter (the text is then never expanded).
+ */
+export function integerOfLiteral(text: string): bigint | undefined {
+  const match = DECIMAL.exec(text);
+  if (match === null) return undefined;
+  const [, sign, whole, fraction = '', exponentText = '0'] = match;
+  const digits = (whole + fraction).replace(/^0+(?=\d)/, '');
+  const exponent = Number(exponentText) - fraction.length;
+  if (/^0+$/.test(digits)) return 0n;
+  let value: bigint;
+  if (exponent >= 0) {
+    if (digits.length + exponent > 40) return undefined; // far beyond 2^63
+    value = BigInt(digits) * 10n ** BigInt(exponent);
+  } else {
+    const cut = digits.length + exponent;
+    if (cut <= 0 || !/^0*$/.test(digits.slice(cut))) return undefined;
+    value = BigInt(digits.slice(0, cut));
+  }
+  return sign === '-' ? -value : value;
+}
+
+/**
+ * The value of a 64-bit integer field as the lossless parser may give it: a number, a bigint, or an
+ * integral number written with a fraction or exponent (kept as its text, so that it is forwarded as
+ * the client wrote it). Undefined for anything else.
+ */
+export function int64Value(value: unknown): Int64 | undefined {
+  if (isInt64(value)) return value;
+  if (!isRawJsonNumber(value)) return undefined;
+  const integer = integerOfLiteral(value.rawJSON);
+  if (integer === undefined || integer < INT64_MIN || integer > INT64_MAX) return undefined;
+  return integer >= BigInt(Number.MIN_SAFE_INTEGER) && integer <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(integer)
+    : integer;
+}
+
 /** One event of a batch: `{ event_type, data }`. */
 export interface BatchEvent extends JsonObject {
   event_type: EventType;
@@ -79,8 +120,7 @@ export function batchEnvironment(batch: JsonObject): Environment | undefined {
 }
 
 function int64Field(object: JsonObject, name: string): Int64 | undefined {
-  const value = object[name];
-  return isInt64(value) ? value : undefined;
+  return int64Value(object[name]);
 }
 
 /** The batch's MPID (mParticle user ID), if it carries one. */

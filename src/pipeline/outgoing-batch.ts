@@ -117,7 +117,8 @@ function outgoingBatchFields(
         out.events = events;
         break;
       case 'ip':
-        if (!settings.metadataFieldExclusion.includes('ip_address')) out.ip = value;
+        // An empty ip (SDKs send one when they know none) is an absent one.
+        if (value !== '' && !settings.metadataFieldExclusion.includes('ip_address')) out.ip = value;
         break;
       case 'device_info':
         out.device_info = settings.metadataFieldExclusion.includes('device_name') ? without(value, 'device') : value;

@@ -7,6 +7,7 @@ import {
   stringifyJson,
   stringifyJsonToBuffer,
 } from '../../src/format/lossless-json.ts';
+import { integerOfLiteral } from '../../src/format/batch.ts';
 import { isForwarderError } from '../../src/errors.ts';
 import { isRawJsonNumber } from '../../src/format/json-value.ts';
 import type { JsonObject } from '../../src/format/json-value.ts';
@@ -202,5 +203,24 @@ void describe('parseJson UTF-8', () => {
       (error) => isForwarderError(error, 'BAD_JSON') && /byte 0xff at offset 1/.test(error.message),
     );
     assert.equal(parseJson(Buffer.from([0xef, 0xbb, 0xbf, 0x22, 0x61, 0x22])), 'a');
+  });
+});
+
+void describe('integerOfLiteral', () => {
+  void it('finds the integer of integral literals, whatever their notation', () => {
+    const cases: [string, bigint | undefined][] = [
+      ['13.0', 13n],
+      ['-1505126866959.0', -1505126866959n],
+      ['1e3', 1000n],
+      ['1.5e1', 15n],
+      ['1500e-2', 15n],
+      ['-0', 0n],
+      ['0.0e5', 0n],
+      ['13.5', undefined],
+      ['1e-1', undefined],
+      ['1e400', undefined],
+      ['9223372036854775807.000', 9223372036854775807n],
+    ];
+    for (const [text, expected] of cases) assert.equal(integerOfLiteral(text), expected, text);
   });
 });

@@ -13,8 +13,14 @@
 //   (os, platform, orientation, channel...), where mParticle's sample itself has other values.
 // - Required fields follow the published schema, except the ones the docs call read-only or the
 //   official SDKs never send: `session_start.session_id`, `profile.previous_mpid/current_mpid`,
-//   and `location.latitude/longitude` (a batch location may be only a country).
-// - `ip` is one `ip` format (the published oneOf of v4/v6 rejects null, which both branches match).
+//   and `location.latitude/longitude` (a batch location may be only a country). And an event's
+//   data requires only what the official SDKs (Node and Python) insist on when building it: a
+//   custom event's `event_name` and `custom_event_type`. Both SDKs build every other event type
+//   with any field left out, and refusing such an event would lose its whole batch at the
+//   client; the optional fields are listed in docs/events-api.md. The change events, which no
+//   SDK builds, keep their required fields.
+// - `ip` is null, empty (taken as absent), or an `ipv4` or `ipv6` address: an anyOf, since the
+//   published oneOf of v4/v6 rejects null, which both branches match.
 // - `consent_state` follows the JSON reference: `gdpr` and `ccpa` map purposes to consent records.
 //
 // Event data is validated by dispatching on `event_type` (validate-batch.ts) rather than through
@@ -268,7 +274,7 @@ function eventData(properties: Record<string, Schema> = {}, required: string[] =
   return schema;
 }
 
-const breadcrumbData = eventData({ session_number: INT64, label: strictString }, ['label']);
+const breadcrumbData = eventData({ session_number: INT64, label: strictString });
 
 /** The schema of `data` for each event type, keyed by `event_type`. */
 export const eventDataSchemas: Record<EventType, Schema> = {
@@ -289,9 +295,9 @@ export const eventDataSchemas: Record<EventType, Schema> = {
     is_non_interactive: BOOLEAN,
     custom_event_type: oneOfStrings(COMMERCE_CUSTOM_EVENT_TYPES),
   }),
-  screen_view: eventData({ screen_name: strictString, activity_type: STRING }, ['screen_name']),
+  screen_view: eventData({ screen_name: strictString, activity_type: STRING }),
   session_start: eventData(),
-  session_end: eventData({ session_duration_ms: INT64 }, ['session_duration_ms']),
+  session_end: eventData({ session_duration_ms: INT64 }),
   crash_report: eventData({
     breadcrumbs: { type: ['array', 'null'], items: { type: 'object', properties: { data: breadcrumbData } } },
     ...props(
@@ -301,46 +307,34 @@ export const eventDataSchemas: Record<EventType, Schema> = {
     exception_handled: BOOLEAN,
     ...props('ios_image_base_address ios_image_size session_number', INT64),
   }),
-  network_performance: eventData(
-    {
-      http_verb: nullableString,
-      url: strictString,
-      ...props('time_elapsed bytes_in bytes_out response_code', INT64),
-      data: STRING,
-    },
-    ['url', 'response_code'],
-  ),
+  network_performance: eventData({
+    http_verb: nullableString,
+    url: strictString,
+    ...props('time_elapsed bytes_in bytes_out response_code', INT64),
+    data: STRING,
+  }),
   breadcrumb: breadcrumbData,
   first_run: eventData(),
-  opt_out: eventData({ is_opted_out: BOOLEAN }, ['is_opted_out']),
-  push_registration: eventData({ register: BOOLEAN, registration_token: strictString }, [
-    'register',
-    'registration_token',
-  ]),
-  push_message: eventData(
-    {
-      ...props(
-        'push_message_token message network push_notification_payload application_state action_identifier ' +
-          'push_message_behavior',
-        STRING,
-      ),
-      push_message_type: oneOfStrings(['sent', 'received', 'action']),
-    },
-    ['push_message_token', 'push_message_type', 'push_notification_payload'],
-  ),
-  application_state_transition: eventData(
-    {
-      ...props('successfully_closed is_first_run is_upgrade', BOOLEAN),
-      ...props('push_notification_payload launch_referral', STRING),
-      application_transition_type: oneOfStrings([
-        'application_initialized',
-        'application_exit',
-        'application_background',
-        'application_foreground',
-      ]),
-    },
-    ['application_transition_type'],
-  ),
+  opt_out: eventData({ is_opted_out: BOOLEAN }),
+  push_registration: eventData({ register: BOOLEAN, registration_token: strictString }),
+  push_message: eventData({
+    ...props(
+      'push_message_token message network push_notification_payload application_state action_identifier ' +
+        'push_message_behavior',
+      STRING,
+    ),
+    push_message_type: oneOfStrings(['sent', 'received', 'action']),
+  }),
+  application_state_transition: eventData({
+    ...props('successfully_closed is_first_run is_upgrade', BOOLEAN),
+    ...props('push_notification_payload launch_referral', STRING),
+    application_transition_type: oneOfStrings([
+      'application_initialized',
+      'application_exit',
+      'application_background',
+      'application_foreground',
+    ]),
+  }),
   profile: eventData({
     ...props('previous_mpid current_mpid', INT64),
     ...props('profile_name previous_profile_name', STRING), // the Node SDK's ProfileEvent sends these
@@ -386,7 +380,16 @@ export const batchEnvelopeSchema: Schema = {
     partner_identity: STRING,
     api_key: STRING,
     api_keys: { type: ['array', 'null'], items: strictString },
-    ip: { type: ['string', 'null'], format: 'ip' },
+    // Standard formats any JSON Schema tool enforces; an empty string (sent by SDKs that know no
+    // address) counts as absent.
+    ip: {
+      anyOf: [
+        { type: 'null' },
+        { type: 'string', maxLength: 0 },
+        { type: 'string', format: 'ipv4' },
+        { type: 'string', format: 'ipv6' },
+      ],
+    },
     integration_attributes: { type: ['object', 'null'], additionalProperties: stringMap },
     context: ref('BatchContext'),
     source_info: ref('SourceInformation'),

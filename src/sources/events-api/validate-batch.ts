@@ -4,7 +4,7 @@
 // its `data` checked by that type's validator (batch-schema.ts says why not a oneOf). The answer
 // is one precise message per failing part (`events[3].event_type: "foo" is not a supported ...`),
 // never a dump of ajv branch errors. Everything is compiled once, at module load.
-import { isIP } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import {
@@ -12,7 +12,7 @@ import {
   INT64_MIN,
   SUPPORTED_EVENT_TYPES,
   UNSUPPORTED_EVENT_TYPES,
-  isInt64,
+  int64Value,
   isKnownEventType,
 } from '../../format/batch.ts';
 import type { EventType } from '../../format/batch.ts';
@@ -65,7 +65,7 @@ ajv.addKeyword({
   keyword: 'int64',
   schemaType: 'boolean',
   errors: false,
-  validate: (_: boolean, data: unknown) => data === null || isInt64(data),
+  validate: (_: boolean, data: unknown) => data === null || int64Value(data) !== undefined,
 });
 ajv.addKeyword({
   keyword: 'jsonScalar',
@@ -80,7 +80,9 @@ ajv.addKeyword({
   validate: (_: boolean, data: unknown) =>
     data === null || typeof data === 'number' || typeof data === 'bigint' || isRawJsonNumber(data),
 });
-ajv.addFormat('ip', { type: 'string', validate: (address: string) => isIP(address) !== 0 });
+// The standard formats the published schema names, checked as Node checks addresses.
+ajv.addFormat('ipv4', { type: 'string', validate: (address: string) => isIPv4(address) });
+ajv.addFormat('ipv6', { type: 'string', validate: (address: string) => isIPv6(address) });
 
 const validateEnvelope = ajv.compile(batchEnvelopeSchema);
 // All event data schemas live in one root schema beside the shared definitions, so ajv compiles
@@ -218,6 +220,9 @@ function explain(error: ErrorObject, base: string): { path: string; problem: str
     case 'format':
       return { path, problem: `${got} is not an IPv4 or IPv6 address` };
     case 'anyOf':
+      // Two anyOfs exist: the address (null, empty, IPv4 or IPv6) and StringOrArray.
+      if ((error.schema as { format?: string }[]).some((branch) => branch.format === 'ipv4'))
+        return { path, problem: `${got} is not an IPv4 or IPv6 address, an empty string or null` };
       return { path, problem: `${got} is not a string, number, boolean, null or an array of them` };
     default:
       return { path, problem: `${got} ${error.message ?? 'is not valid'}` };

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { parseJson } from '../../../src/format/lossless-json.ts';
+import { parseJson, stringifyJson } from '../../../src/format/lossless-json.ts';
+import { recordKeyOf } from '../../../src/sinks/kafka/record-key.ts';
 import type { JsonObject, JsonValue } from '../../../src/format/json-value.ts';
 import { SUPPORTED_EVENT_TYPES } from '../../../src/format/batch.ts';
 import { validateBatch } from '../../../src/sources/events-api/validate-batch.ts';
@@ -36,6 +37,34 @@ void describe('validateBatch: the envelope', () => {
     );
   });
 
+  void it('takes an empty ip as absent, and IPv4 and IPv6 addresses', () => {
+    for (const ip of ['', null, '203.0.113.9', '2001:db8::1']) acceptedBatch({ environment: 'production', ip });
+  });
+
+  void it('takes an integral number written with a fraction or exponent wherever an integer is expected, as written', () => {
+    const batch = acceptedBatch(
+      parse(
+        '{"environment":"production","mpid":8000000000001528368.0,"timestamp_unixtime_ms":13.0,' +
+          '"events":[{"event_type":"custom_event","data":{"event_name":"e","custom_event_type":"other","event_id":-1505126866959.0,"timestamp_unixtime_ms":1.7e12}}]}',
+      ),
+    );
+    assert.equal(
+      stringifyJson(batch),
+      '{"environment":"production","mpid":8000000000001528368.0,"timestamp_unixtime_ms":13.0,' +
+        '"events":[{"event_type":"custom_event","data":{"event_name":"e","custom_event_type":"other","event_id":-1505126866959.0,"timestamp_unixtime_ms":1.7e12}}]}',
+      'forwarded byte for byte as the client wrote it',
+    );
+    assert.equal(recordKeyOf(batch), '8000000000001528368', 'the key is the MPID digits');
+    assert.match(
+      errorsOf(parse('{"environment":"production","mpid":13.5}'))[0].message,
+      /^mpid: .* is not a signed 64-bit integer/,
+    );
+    assert.match(
+      errorsOf(parse('{"environment":"production","mpid":1e19}'))[0].message,
+      /^mpid: .* is not a signed 64-bit integer/,
+    );
+  });
+
   void it('rejects a batch that is not an object', () => {
     assert.match(errorsOf([1, 2])[0].message, /an array is not a batch; expected a JSON object/);
   });
@@ -51,7 +80,7 @@ void describe('validateBatch: the envelope', () => {
     );
     assert.equal(
       errorsOf({ environment: 'production', ip: 'not-an-ip' })[0].message,
-      'ip: "not-an-ip" is not an IPv4 or IPv6 address',
+      'ip: "not-an-ip" is not an IPv4 or IPv6 address, an empty string or null',
     );
     assert.equal(
       errorsOf({ environment: 'production', device_info: { is_tablet: 'yes' } })[0].message,
@@ -152,14 +181,14 @@ void describe('validateBatch: events', () => {
   void it('reports one error per failing event, not a dump of branch errors', () => {
     const errors = errorsOf(
       batchWith(
-        { event_type: 'screen_view', data: {} },
+        { event_type: 'custom_event', data: { custom_event_type: 'other' } },
         { event_type: 'session_start', data: {} },
         { event_type: 'opt_out', data: { is_opted_out: 'no' } },
       ),
     );
     assert.deepEqual(
       errors.map((e) => e.message),
-      ['events[0].data.screen_name: is required', 'events[2].data.is_opted_out: "no" is not true or false or null'],
+      ['events[0].data.event_name: is required', 'events[2].data.is_opted_out: "no" is not true or false or null'],
     );
   });
 
@@ -413,9 +442,23 @@ void describe('validateBatch: batches the official Node SDK builds', () => {
     acceptedBatch(parseJson(JSON.stringify(batch)));
   });
 
-  void it('rejects an SDK event whose required fields were left out', () => {
+  void it('accepts the events the SDK builds with their fields left out (they are its constructor arguments)', () => {
     const batch = new mParticle.Batch('production') as Model & { addEvent(event: Model): void };
     batch.addEvent(new mParticle.ScreenViewEvent());
-    assert.equal(errorsOf(parseJson(JSON.stringify(batch)))[0].message, 'events[0].data.screen_name: is required');
+    batch.addEvent(new mParticle.PushMessageEvent());
+    batch.addEvent(new mParticle.NetworkPerformanceEvent());
+    batch.addEvent(new mParticle.SessionEndEvent());
+    batch.addEvent(new mParticle.PushRegistrationEvent());
+    batch.addEvent(new mParticle.OptOutEvent());
+    batch.addEvent(new mParticle.BreadcrumbEvent());
+    batch.addEvent(new mParticle.ApplicationStateTransitionEvent());
+    const accepted = acceptedBatch(parseJson(JSON.stringify(batch)));
+    assert.equal((accepted.events as unknown[]).length, 8);
+  });
+
+  void it('still rejects a custom event without the name that both SDKs insist on', () => {
+    const batch = new mParticle.Batch('production') as Model & { addEvent(event: Model): void };
+    batch.addEvent(new mParticle.AppEvent('other'));
+    assert.equal(errorsOf(parseJson(JSON.stringify(batch)))[0].message, 'events[0].data.event_name: is required');
   });
 });

@@ -1,0 +1,76 @@
+// Batches built by mParticle's official Python SDK (`mparticle` on PyPI, pinned), as a Python user
+// sends them: events with the fields the SDK lets them leave out (a push message without its
+// payload, a network performance event without its response code, a session end without its
+// duration) are accepted and stored, with every other event of their batch. The SDK is installed
+// from PyPI into a virtual environment under .cache/ the first time.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parseJson } from '../../../src/format/lossless-json.ts';
+import { post, startTestForwarder, type TestForwarder } from './support/forwarder.ts';
+
+const PYTHON_SDK_VERSION = '0.16.1';
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const VENV = path.join(ROOT, '.cache', `python-sdk-${PYTHON_SDK_VERSION}`);
+const SCRIPT = fileURLToPath(new URL('./support/python-sdk/build_batches.py', import.meta.url));
+
+function venvPython(): string {
+  const python = path.join(VENV, 'bin', 'python');
+  if (!existsSync(path.join(VENV, '.installed'))) {
+    execFileSync('python3', ['-m', 'venv', '--clear', VENV], { stdio: 'pipe' });
+    execFileSync(
+      python,
+      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `mparticle==${PYTHON_SDK_VERSION}`],
+      {
+        stdio: 'pipe',
+        timeout: 180_000,
+      },
+    );
+    execFileSync(python, ['-c', `open(${JSON.stringify(path.join(VENV, '.installed'))}, 'w').close()`]);
+  }
+  return python;
+}
+
+let server: TestForwarder;
+before(async () => {
+  server = await startTestForwarder();
+});
+after(async () => {
+  await server.close();
+});
+
+void describe('Events API: batches the official Python SDK builds', () => {
+  void it('accepts events with the fields the SDK lets a user leave out, and stores every batch whole', async () => {
+    const python = venvPython();
+    const text = execFileSync(python, [SCRIPT, 'r1'], { encoding: 'utf8' });
+    const batches = JSON.parse(text) as { events: { event_type: string; data: Record<string, unknown> }[] }[];
+    const types = batches.flatMap((batch) => batch.events.map((event) => event.event_type));
+    assert.deepEqual(types, [
+      'custom_event',
+      'push_message',
+      'network_performance',
+      'session_end',
+      'screen_view',
+      'session_start',
+      'opt_out',
+    ]);
+    assert.equal('push_notification_payload' in batches[0].events[1].data, false);
+    assert.equal('response_code' in batches[1].events[0].data, false);
+    assert.equal('session_duration_ms' in batches[1].events[1].data, false);
+
+    const before = (await server.records()).length;
+    const answer = await post(server.url, '/v2/bulkevents', text);
+    assert.equal(answer.status, 202, JSON.stringify(answer.error));
+    const stored = (await server.records())
+      .slice(before)
+      .map((record) => parseJson(record.payload) as { events: unknown[] });
+    assert.deepEqual(
+      stored.map((batch) => batch.events.length),
+      [2, 2, 3],
+      'every batch is stored with all of its events',
+    );
+  });
+});
