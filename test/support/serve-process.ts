@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const CLI_ENTRY = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface ServeProcess {
   readonly pid: number;
@@ -19,15 +20,27 @@ export interface ServeProcess {
 
 export interface ServeOptions {
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * How to start it: the CLI entry on this Node (default), or `npm start` in the repository, the
+   * command the README documents (the config then comes through KAFKA_FORWARDER_CONFIG).
+   */
+  readonly via?: 'cli' | 'npm-start';
   readonly startTimeoutMs?: number;
 }
 
 /** Starts `serve`; resolves once its "listening" log line names the port (the config may say port 0). */
 export async function startServe(configPath: string, options: ServeOptions = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI_ENTRY, 'serve', '--config', configPath], {
-    env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child =
+    options.via === 'npm-start'
+      ? spawn('npm', ['start', '--silent'], {
+          cwd: REPO_ROOT,
+          env: { ...process.env, ...options.env, KAFKA_FORWARDER_CONFIG: configPath },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+      : spawn(process.execPath, [CLI_ENTRY, 'serve', '--config', configPath], {
+          env: { ...process.env, ...options.env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   const chunks: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));

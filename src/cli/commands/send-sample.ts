@@ -13,6 +13,7 @@ import {
 } from '../args.ts';
 import { loadCliConfig } from '../config.ts';
 import { eprintln, println } from '../io.ts';
+import type { ForwarderConfig } from '../../config/index.ts';
 import { buildSampleBatches } from '../sample-batches.ts';
 import { sendBatch, sendBulk, type SendOutcome, type SendTarget } from '../send-batches.ts';
 
@@ -47,9 +48,11 @@ export const sendSampleCommand: CommandDefinition = {
     let apiSecret = stringValue(args, 'secret');
     const needConfig = url === undefined || apiKey === undefined || apiSecret === undefined;
     const explicitConfig = stringValue(args, 'config') !== undefined || (io.env.KAFKA_FORWARDER_CONFIG ?? '') !== '';
+    let config: ForwarderConfig | undefined;
     if (needConfig && (explicitConfig || existsSync(configPath({ env: io.env })))) {
       const loaded = await loadCliConfig(args, io);
       if (typeof loaded === 'number') return loaded;
+      config = loaded.config;
       const { server, inputs } = loaded.config;
       const host = ['0.0.0.0', '::'].includes(server.host) ? '127.0.0.1' : server.host;
       url ??= `${server.tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
@@ -95,6 +98,51 @@ export const sendSampleCommand: CommandDefinition = {
       return EXIT_FAILED;
     }
     println(io, `All accepted: ${count} batch(es), ${events} events.`);
+    for (const line of whenRecordsAppear(config, apiKey)) println(io, line);
     return EXIT_OK;
   },
 };
+
+function duration(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000} minute${ms === 60_000 ? '' : 's'}`;
+  if (ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${ms} ms`;
+}
+
+/**
+ * When the records of what was just sent will be in Kafka, per connection of the input that took
+ * them: with Send as Batch (mParticle's default) a device's events wait for its window to close,
+ * and a user trying the forwarder out would otherwise see nothing for ten minutes.
+ */
+export function whenRecordsAppear(config: ForwarderConfig | undefined, apiKey: string, now = new Date()): string[] {
+  const input = config?.inputs.find((candidate) => candidate.credentials.some((c) => c.apiKey === apiKey));
+  const connections = config?.connections.filter((connection) => connection.input === input?.name) ?? [];
+  if (config === undefined || connections.length === 0) {
+    return [
+      'Records appear in Kafka at once with send_as_batch: false; with Send as Batch on (the default) each',
+      "device's events wait until its window closes (batch_window_ms, 10 minutes by default).",
+    ];
+  }
+  return connections.map((connection) => {
+    const { settings } = connection;
+    const output = config.outputs.find((candidate) => candidate.name === connection.output);
+    const where = `topic ${output?.topic ?? '?'} (connection ${connection.name})`;
+    if (settings.waitForCompleteBatch) {
+      return (
+        `${where}: Wait for Complete Batch is on, so the records appear when each session ends or has been ` +
+        `quiet for session_timeout_ms (${duration(settings.sessionTimeoutMs)}). To see records at once while ` +
+        'trying it out, set wait_for_complete_batch: false and send_as_batch: false on the connection.'
+      );
+    }
+    if (settings.sendAsBatch) {
+      const at = new Date(now.getTime() + settings.batchWindowMs).toISOString().slice(11, 19);
+      return (
+        `${where}: Send as Batch is on, so each device's events are held for batch_window_ms ` +
+        `(${duration(settings.batchWindowMs)}) and its records appear around ${at} UTC. To see records at ` +
+        'once while trying it out, set send_as_batch: false on the connection (one record per event), or a ' +
+        'shorter batch_window_ms.'
+      );
+    }
+    return `${where}: one record per event, in Kafka within moments.`;
+  });
+}
