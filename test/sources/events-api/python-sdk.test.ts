@@ -5,34 +5,15 @@
 // from PyPI into a virtual environment under .cache/ the first time.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseJson } from '../../../src/format/lossless-json.ts';
+import { pythonVenv } from '../../support/python-venv.ts';
 import { post, startTestForwarder, type TestForwarder } from './support/forwarder.ts';
 
-const PYTHON_SDK_VERSION = '0.16.1';
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const VENV = path.join(ROOT, '.cache', `python-sdk-${PYTHON_SDK_VERSION}`);
+const PYTHON_SDK = 'mparticle==0.16.1';
 const SCRIPT = fileURLToPath(new URL('./support/python-sdk/build_batches.py', import.meta.url));
-
-function venvPython(): string {
-  const python = path.join(VENV, 'bin', 'python');
-  if (!existsSync(path.join(VENV, '.installed'))) {
-    execFileSync('python3', ['-m', 'venv', '--clear', VENV], { stdio: 'pipe' });
-    execFileSync(
-      python,
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `mparticle==${PYTHON_SDK_VERSION}`],
-      {
-        stdio: 'pipe',
-        timeout: 180_000,
-      },
-    );
-    execFileSync(python, ['-c', `open(${JSON.stringify(path.join(VENV, '.installed'))}, 'w').close()`]);
-  }
-  return python;
-}
 
 let server: TestForwarder;
 before(async () => {
@@ -44,7 +25,7 @@ after(async () => {
 
 void describe('Events API: batches the official Python SDK builds', () => {
   void it('accepts events with the fields the SDK lets a user leave out, and stores every batch whole', async () => {
-    const python = venvPython();
+    const python = path.join(pythonVenv('python-sdk', PYTHON_SDK), 'bin', 'python');
     const text = execFileSync(python, [SCRIPT, 'r1'], { encoding: 'utf8' });
     const batches = JSON.parse(text) as { events: { event_type: string; data: Record<string, unknown> }[] }[];
     const types = batches.flatMap((batch) => batch.events.map((event) => event.event_type));
