@@ -45,6 +45,15 @@ export const errorRegistry = define({
   SPOOL_IO: { status: 503, message: 'Spool I/O failed: {reason}; retry after {retryAfter} s.' },
   SPOOL_CLOSED: { status: 503, message: 'The spool is closed.' },
 
+  // --- dead letters: why a stored batch was set aside (stored as "CODE: message"; never an HTTP answer) ---
+  UNPROCESSABLE_BATCH: { status: 500, message: 'the stored batch could not be processed: {reason}' },
+  UNREADABLE_BATCH: { status: 500, message: 'the stored batch is not {what}' },
+  RECORD_TOO_LARGE: {
+    status: 500,
+    message:
+      '{count} event(s) do not fit a record even alone (largest {largest} bytes; records may hold {limit} bytes under max_message_bytes)',
+  },
+
   // --- config ---
   CONFIG_INVALID: { status: 500, message: 'The configuration in {source} is not valid:\n{problems}' },
   CONFIG_NOT_FOUND: {
@@ -81,4 +90,9 @@ export class ForwarderError extends Error {
 
 export function isForwarderError(error: unknown, code?: ErrorCode): error is ForwarderError {
   return error instanceof ForwarderError && (code === undefined || error.code === code);
+}
+
+/** The reason a dead letter is stored with: its code, then the message ("CODE: message"). */
+export function deadLetterReason(code: ErrorCode, params: ErrorParams = {}): string {
+  return `${code}: ${new ForwarderError(code, params).message}`;
 }

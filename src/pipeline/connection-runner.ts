@@ -22,6 +22,7 @@
 // Records are rebuilt byte for byte the same (building is pure), so a resend after a crash
 // carries the same batch_id and message_ids.
 import type { ConnectionConfig } from '../config/types.ts';
+import { deadLetterReason } from '../errors.ts';
 import { isJsonObject, type JsonObject } from '../format/json-value.ts';
 import { parseJson, stringifyJson } from '../format/lossless-json.ts';
 import { buildRecords, type BuiltRecords, type OutgoingRecord } from '../sinks/kafka/request-builder.ts';
@@ -246,7 +247,7 @@ export class ConnectionRunner {
           this.#handle(record);
         } catch (error) {
           this.#logger.error({ err: error, seq: record.seq }, 'a stored batch could not be processed');
-          this.#deadLetter([record.seq], `UNPROCESSABLE_BATCH: ${(error as Error).message}`);
+          this.#deadLetter([record.seq], deadLetterReason('UNPROCESSABLE_BATCH', { reason: (error as Error).message }));
         }
       }
       if (catchingUp) {
@@ -321,12 +322,12 @@ export class ConnectionRunner {
     } catch (error) {
       this.#deadLetter(
         [record.seq],
-        `UNREADABLE_BATCH: the stored batch is not valid JSON (${(error as Error).message})`,
+        deadLetterReason('UNREADABLE_BATCH', { what: `valid JSON (${(error as Error).message})` }),
       );
       return undefined;
     }
     if (!isJsonObject(value)) {
-      this.#deadLetter([record.seq], 'UNREADABLE_BATCH: the stored batch is not a JSON object');
+      this.#deadLetter([record.seq], deadLetterReason('UNREADABLE_BATCH', { what: 'a JSON object' }));
       return undefined;
     }
     return value;
@@ -383,7 +384,7 @@ export class ConnectionRunner {
           this.#sendWindow(window, bySeq);
         } catch (error) {
           this.#logger.error({ err: error }, 'a closed window could not be processed');
-          this.#deadLetter(window.seqs, `UNPROCESSABLE_BATCH: ${(error as Error).message}`);
+          this.#deadLetter(window.seqs, deadLetterReason('UNPROCESSABLE_BATCH', { reason: (error as Error).message }));
         }
       }
     }
@@ -569,9 +570,9 @@ function oversizedEventIds(batch: JsonObject, limit: number): string[] {
 }
 
 function oversizedReason(oversized: readonly { bytes: number; limit: number }[]): string {
-  const largest = Math.max(...oversized.map((o) => o.bytes));
-  return (
-    `RECORD_TOO_LARGE: ${oversized.length} event(s) do not fit a record even alone ` +
-    `(largest ${largest} bytes; records may hold ${oversized[0].limit} bytes under max_message_bytes)`
-  );
+  return deadLetterReason('RECORD_TOO_LARGE', {
+    count: oversized.length,
+    largest: Math.max(...oversized.map((o) => o.bytes)),
+    limit: oversized[0].limit,
+  });
 }

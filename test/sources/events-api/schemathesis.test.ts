@@ -4,6 +4,8 @@
 // the run repeatable; any failure it prints names the request to reproduce.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { pythonVenv } from '../../support/python-venv.ts';
@@ -21,6 +23,8 @@ after(async () => {
 
 test('schemathesis finds no disagreement between /openapi.json and the server', { timeout: 600_000 }, async (t) => {
   const st = path.join(pythonVenv('schemathesis', SCHEMATHESIS), 'bin', 'st');
+  const workDir = mkdtempSync(path.join(tmpdir(), 'kf-schemathesis-'));
+  t.after(() => rmSync(workDir, { recursive: true, force: true }));
   // Asynchronously: the server under test runs in this process and must keep answering.
   const child = spawn(
     st,
@@ -37,7 +41,8 @@ test('schemathesis finds no disagreement between /openapi.json and the server', 
       '20261201',
       '--no-color',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its caches (.schemathesis/, .hypothesis/) go to a temporary folder, not into the repository.
+    { stdio: ['ignore', 'pipe', 'pipe'], cwd: workDir },
   );
   let stdout = '';
   let stderr = '';
