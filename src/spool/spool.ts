@@ -47,21 +47,21 @@ interface Call {
 
 class WorkerSpool implements Spool {
   recovery!: SpoolRecovery;
-  private readonly worker: Worker;
-  private readonly options: WorkerOptions;
-  private readonly logger: SpoolLogger | undefined;
-  private readonly clock: () => number;
-  private readonly calls = new Map<number, Call>();
-  private nextId = 0;
-  private snapshot!: WorkerSnapshot;
-  private closed = false;
+  readonly #worker: Worker;
+  readonly #options: WorkerOptions;
+  readonly #logger: SpoolLogger | undefined;
+  readonly #clock: () => number;
+  readonly #calls = new Map<number, Call>();
+  #nextId = 0;
+  #snapshot!: WorkerSnapshot;
+  #closed = false;
   /** Set when close() begins: later calls are refused, since the worker closes its port after the close. */
-  private closing = false;
-  private closePromise: Promise<void> | null = null;
-  private failure: ForwarderError | null = null;
+  #closing = false;
+  #closePromise: Promise<void> | null = null;
+  #failure: ForwarderError | null = null;
 
   constructor(options: SpoolOptions) {
-    this.options = {
+    this.#options = {
       dir: options.dir,
       maxBytes: options.maxBytes,
       highWaterRatio: options.highWaterRatio ?? DEFAULT_HIGH_WATER_RATIO,
@@ -69,10 +69,10 @@ class WorkerSpool implements Spool {
       minFreeDiskBytes: options.minFreeDiskBytes ?? 0,
       inspectOnly: options.inspectOnly ?? false,
     };
-    this.logger = options.logger;
-    this.clock = options.clock ?? Date.now;
-    this.worker = new Worker(new URL('./worker.ts', import.meta.url), {
-      workerData: this.options,
+    this.#logger = options.logger;
+    this.#clock = options.clock ?? Date.now;
+    this.#worker = new Worker(new URL('./worker.ts', import.meta.url), {
+      workerData: this.#options,
       // The worker's garbage is short-lived row objects; a small young generation keeps its RSS down.
       resourceLimits: { maxYoungGenerationSizeMb: 8 },
     });
@@ -82,62 +82,62 @@ class WorkerSpool implements Spool {
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
       let ready = false;
-      this.worker.on('message', (message: Response) => {
+      this.#worker.on('message', (message: Response) => {
         switch (message.type) {
           case 'ready':
             ready = true;
             this.recovery = message.recovery;
-            this.snapshot = message.snapshot;
-            this.logRecovery();
-            this.worker.unref();
+            this.#snapshot = message.snapshot;
+            this.#logRecovery();
+            this.#worker.unref();
             resolve();
             return;
           case 'openFailed':
             ready = true;
-            this.closed = true;
+            this.#closed = true;
             reject(deserialize(message.error));
             return;
           case 'snapshot':
-            this.snapshot = message.snapshot;
+            this.#snapshot = message.snapshot;
             return;
           case 'warn':
-            this.logger?.warn(message.obj, message.msg);
+            this.#logger?.warn(message.obj, message.msg);
             return;
           case 'reply':
-            this.settle(message);
+            this.#settle(message);
             return;
         }
       });
-      this.worker.on('error', (error) => this.fail(error));
-      this.worker.on('exit', (code) => {
+      this.#worker.on('error', (error) => this.#fail(error));
+      this.#worker.on('exit', (code) => {
         if (!ready)
           reject(new ForwarderError('SPOOL_UNAVAILABLE', { reason: `the spool worker exited with code ${code}` }));
-        if (!this.closed && !this.closing) this.fail(new Error(`the spool worker exited with code ${code}`));
+        if (!this.#closed && !this.#closing) this.#fail(new Error(`the spool worker exited with code ${code}`));
       });
     });
   }
 
   get state(): SpoolState {
-    if (this.closed || this.failure !== null || this.snapshot.writeError !== null) return 'unavailable';
-    return this.snapshot.full ? 'full' : 'ok';
+    if (this.#closed || this.#failure !== null || this.#snapshot.writeError !== null) return 'unavailable';
+    return this.#snapshot.full ? 'full' : 'ok';
   }
 
   isAboveHighWater(): boolean {
-    return this.snapshot.full;
+    return this.#snapshot.full;
   }
 
   stats(): SpoolStats {
-    const snapshot = this.snapshot;
+    const snapshot = this.#snapshot;
     return {
       state: this.state,
       records: snapshot.records,
       bytes: snapshot.bytes,
       fullReason: snapshot.fullReason,
       diskFreeBytes: snapshot.diskFreeBytes,
-      minFreeDiskBytes: this.options.minFreeDiskBytes,
-      maxBytes: this.options.maxBytes,
-      highWaterBytes: Math.floor(this.options.maxBytes * this.options.highWaterRatio),
-      oldestAgeMs: snapshot.oldestReceivedAtMs === null ? 0 : Math.max(0, this.clock() - snapshot.oldestReceivedAtMs),
+      minFreeDiskBytes: this.#options.minFreeDiskBytes,
+      maxBytes: this.#options.maxBytes,
+      highWaterBytes: Math.floor(this.#options.maxBytes * this.#options.highWaterRatio),
+      oldestAgeMs: snapshot.oldestReceivedAtMs === null ? 0 : Math.max(0, this.#clock() - snapshot.oldestReceivedAtMs),
       backlog: { ...snapshot.backlog },
       deadLetters: snapshot.deadLetters,
       deadLetterBytes: snapshot.deadLetterBytes,
@@ -162,29 +162,29 @@ class WorkerSpool implements Spool {
       transfer.push(payload.buffer);
       return { payload, destinations: [...item.destinations], dedupKey: item.dedupKey };
     });
-    return (await this.write({ op: 'append', items: inputs, now: this.clock() }, transfer)) as AppendResult[];
+    return (await this.#write({ op: 'append', items: inputs, now: this.#clock() }, transfer)) as AppendResult[];
   }
 
   async read(destination: string, afterSeq: bigint | null, limit: number): Promise<SpoolRecord[]> {
-    const records = (await this.call({ id: 0, kind: 'read', destination, afterSeq, limit })) as StoredRecord[];
+    const records = (await this.#call({ id: 0, kind: 'read', destination, afterSeq, limit })) as StoredRecord[];
     return records.map(toRecord);
   }
 
   async get(seqs: readonly bigint[]): Promise<SpoolRecord[]> {
     if (seqs.length === 0) return [];
-    const records = (await this.call({ id: 0, kind: 'get', seqs: [...seqs] })) as StoredRecord[];
+    const records = (await this.#call({ id: 0, kind: 'get', seqs: [...seqs] })) as StoredRecord[];
     return records.map(toRecord);
   }
 
   async ack(destination: string, seqs: readonly bigint[]): Promise<void> {
     if (seqs.length === 0) return;
-    await this.write({ op: 'ack', destination, seqs: [...seqs] });
+    await this.#write({ op: 'ack', destination, seqs: [...seqs] });
   }
 
   async deadLetter(destination: string, seq: bigint, reason: string, payload?: Buffer): Promise<number | null> {
     const copy = payload === undefined ? undefined : new Uint8Array(payload);
-    const op: WriteOp = { op: 'deadLetter', destination, seq, reason, payload: copy, now: this.clock() };
-    return (await this.write(op, copy === undefined ? [] : [copy.buffer])) as number | null;
+    const op: WriteOp = { op: 'deadLetter', destination, seq, reason, payload: copy, now: this.#clock() };
+    return (await this.#write(op, copy === undefined ? [] : [copy.buffer])) as number | null;
   }
 
   async listDeadLetters(
@@ -192,83 +192,83 @@ class WorkerSpool implements Spool {
     limit = DEFAULT_DEAD_LETTER_PAGE,
     afterId = 0,
   ): Promise<DeadLetterSummary[]> {
-    return (await this.call({ id: 0, kind: 'listDeadLetters', destination, limit, afterId })) as DeadLetterRow[];
+    return (await this.#call({ id: 0, kind: 'listDeadLetters', destination, limit, afterId })) as DeadLetterRow[];
   }
 
   async showDeadLetter(id: number): Promise<DeadLetter | null> {
-    const row = (await this.call({ id: 0, kind: 'showDeadLetter', deadLetterId: id })) as DeadLetterRow | null;
+    const row = (await this.#call({ id: 0, kind: 'showDeadLetter', deadLetterId: id })) as DeadLetterRow | null;
     if (row === null) return null;
     return { ...row, payload: toBuffer(row.payload!) };
   }
 
   async replayDeadLetter(id: number): Promise<{ seq: bigint } | null> {
-    return (await this.write({ op: 'replay', id })) as { seq: bigint } | null;
+    return (await this.#write({ op: 'replay', id })) as { seq: bigint } | null;
   }
 
   async deleteDeadLetter(id: number): Promise<boolean> {
-    return (await this.write({ op: 'deleteDeadLetter', id })) as boolean;
+    return (await this.#write({ op: 'deleteDeadLetter', id })) as boolean;
   }
 
   async dropDestination(destination: string): Promise<number> {
-    return (await this.write({ op: 'dropDestination', destination })) as number;
+    return (await this.#write({ op: 'dropDestination', destination })) as number;
   }
 
   close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    this.closePromise ??= this.shutDown();
-    return this.closePromise;
+    if (this.#closed) return Promise.resolve();
+    this.#closePromise ??= this.#shutDown();
+    return this.#closePromise;
   }
 
-  private async shutDown(): Promise<void> {
+  async #shutDown(): Promise<void> {
     // Calls posted before this point are answered first: the worker handles messages in order, and
     // commits the writes it holds before it closes the database.
-    const closed = this.call({ id: 0, kind: 'close' });
-    this.closing = true;
+    const closed = this.#call({ id: 0, kind: 'close' });
+    this.#closing = true;
     try {
       await closed;
     } finally {
-      this.closed = true;
-      await this.worker.terminate();
+      this.#closed = true;
+      await this.#worker.terminate();
     }
   }
 
-  private write(write: WriteOp, transfer: ArrayBuffer[] = []): Promise<unknown> {
-    return this.call({ id: 0, kind: 'write', write }, transfer);
+  #write(write: WriteOp, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    return this.#call({ id: 0, kind: 'write', write }, transfer);
   }
 
-  private call(request: Request, transfer: ArrayBuffer[] = []): Promise<unknown> {
-    if (this.closed || this.closing) return Promise.reject(new ForwarderError('SPOOL_CLOSED'));
-    if (this.failure !== null) return Promise.reject(this.failure);
-    const id = ++this.nextId;
+  #call(request: Request, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    if (this.#closed || this.#closing) return Promise.reject(new ForwarderError('SPOOL_CLOSED'));
+    if (this.#failure !== null) return Promise.reject(this.#failure);
+    const id = ++this.#nextId;
     return new Promise((resolve, reject) => {
-      this.calls.set(id, { resolve, reject });
+      this.#calls.set(id, { resolve, reject });
       // Keep the process alive only while the worker owes us an answer.
-      if (this.calls.size === 1) this.worker.ref();
-      this.worker.postMessage({ ...request, id }, transfer);
+      if (this.#calls.size === 1) this.#worker.ref();
+      this.#worker.postMessage({ ...request, id }, transfer);
     });
   }
 
-  private settle(message: Extract<Response, { type: 'reply' }>): void {
-    const call = this.calls.get(message.id);
+  #settle(message: Extract<Response, { type: 'reply' }>): void {
+    const call = this.#calls.get(message.id);
     if (call === undefined) return;
-    this.calls.delete(message.id);
-    if (this.calls.size === 0) this.worker.unref();
+    this.#calls.delete(message.id);
+    if (this.#calls.size === 0) this.#worker.unref();
     if (message.ok) call.resolve(message.value);
     else call.reject(deserialize(message.error));
   }
 
-  private fail(cause: unknown): void {
-    this.failure = new ForwarderError('SPOOL_UNAVAILABLE', { reason: 'the spool worker stopped' }, { cause });
-    this.logger?.warn({ err: String(cause) }, 'spool worker stopped; the spool is unavailable');
-    for (const call of this.calls.values()) call.reject(this.failure);
-    this.calls.clear();
+  #fail(cause: unknown): void {
+    this.#failure = new ForwarderError('SPOOL_UNAVAILABLE', { reason: 'the spool worker stopped' }, { cause });
+    this.#logger?.warn({ err: String(cause) }, 'spool worker stopped; the spool is unavailable');
+    for (const call of this.#calls.values()) call.reject(this.#failure);
+    this.#calls.clear();
   }
 
-  private logRecovery(): void {
+  #logRecovery(): void {
     const { lastSeq, ...rest } = this.recovery;
     const summary = { ...rest, lastSeq: lastSeq.toString() };
-    if (this.recovery.cleanShutdown) this.logger?.info(summary, 'spool opened');
-    else this.logger?.warn(summary, 'spool opened after an unclean shutdown; recovered committed records');
+    if (this.recovery.cleanShutdown) this.#logger?.info(summary, 'spool opened');
+    else this.#logger?.warn(summary, 'spool opened after an unclean shutdown; recovered committed records');
   }
 }
 

@@ -189,73 +189,73 @@ const SCHEMA = `
 
 export class SpoolStore {
   readonly recovery: SpoolRecovery;
-  private readonly db: DatabaseSync;
-  private readonly options: StoreOptions;
-  private readonly statements: ReturnType<typeof prepareStatements>;
-  private counters: Counters;
-  private commits = 0;
-  private appendCalls = 0;
-  private corruptRecords = 0;
-  private lastDedupPurgeMs = 0;
+  readonly #db: DatabaseSync;
+  readonly #options: StoreOptions;
+  readonly #statements: ReturnType<typeof prepareStatements>;
+  #counters: Counters;
+  #commits = 0;
+  #appendCalls = 0;
+  #corruptRecords = 0;
+  #lastDedupPurgeMs = 0;
   /** The last purge deleted a whole chunk: more expired keys may wait, so the next commit purges again. */
-  private dedupPurgeBacklog = false;
+  #dedupPurgeBacklog = false;
   /**
    * During a group: the disk's free bytes as measured at its first data-adding write, less what the
    * group's writes have added since (the filesystem sees them only once committed).
    */
-  private groupDiskFree: number | undefined;
+  #groupDiskFree: number | undefined;
 
   constructor(options: StoreOptions) {
     const started = performance.now();
-    this.options = options;
+    this.#options = options;
     mkdirSync(options.dir, { recursive: true });
     const file = join(options.dir, DATABASE_FILE);
     const wal = scanWal(`${file}-wal`);
-    this.db = new DatabaseSync(file, { timeout: 0 });
+    this.#db = new DatabaseSync(file, { timeout: 0 });
     try {
       // EXCLUSIVE: one process owns the spool (a second forwarder on the same dir fails fast with BUSY),
       // and the WAL index lives in heap memory instead of a shared-memory file.
-      this.db.exec(`
+      this.#db.exec(`
         PRAGMA locking_mode = EXCLUSIVE;
         PRAGMA journal_mode = WAL;
         PRAGMA synchronous = FULL;
         PRAGMA cache_size = -8000;
         PRAGMA journal_size_limit = 67108864;
       `);
-      this.db.exec(SCHEMA);
-      this.statements = prepareStatements(this.db);
-      this.counters = this.loadCounters();
-      const cleanShutdown = this.metaValue('clean_shutdown') !== 0n;
+      this.#db.exec(SCHEMA);
+      this.#statements = prepareStatements(this.#db);
+      this.#counters = this.#loadCounters();
+      const cleanShutdown = this.#metaValue('clean_shutdown') !== 0n;
       // Only a serving open claims the flag; an inspection must not turn a crash into a clean shutdown.
       if (options.inspectOnly !== true) {
-        this.db.exec('BEGIN');
-        this.setMeta('clean_shutdown', 0n);
-        this.db.exec('COMMIT');
+        this.#db.exec('BEGIN');
+        this.#setMeta('clean_shutdown', 0n);
+        this.#db.exec('COMMIT');
       }
       this.recovery = {
         cleanShutdown,
-        records: this.counters.records,
-        bytes: this.bytes(),
-        backlog: Object.fromEntries(this.counters.backlog),
-        deadLetters: this.counters.deadLetters,
-        dedupKeys: this.counters.dedupKeys,
-        lastSeq: this.counters.lastSeq,
+        records: this.#counters.records,
+        bytes: this.#bytes(),
+        backlog: Object.fromEntries(this.#counters.backlog),
+        deadLetters: this.#counters.deadLetters,
+        dedupKeys: this.#counters.dedupKeys,
+        lastSeq: this.#counters.lastSeq,
         ...wal,
         openMs: Math.round(performance.now() - started),
       };
     } catch (error) {
-      this.db.close();
+      this.#db.close();
       throw error;
     }
   }
 
   get highWaterBytes(): number {
-    return Math.floor(this.options.maxBytes * this.options.highWaterRatio);
+    return Math.floor(this.#options.maxBytes * this.#options.highWaterRatio);
   }
 
   /** True while expired dedup keys are left over from a purge chunk: the worker then commits (empty) groups to purge them. */
   get housekeepingDue(): boolean {
-    return this.dedupPurgeBacklog;
+    return this.#dedupPurgeBacklog;
   }
 
   /**
@@ -263,35 +263,35 @@ export class SpoolStore {
    * The transaction also purges one chunk of expired dedup keys when a purge is due.
    */
   applyWrites(ops: readonly WriteOp[]): WriteOutcome[] {
-    const before = cloneCounters(this.counters);
-    const purgeState = { last: this.lastDedupPurgeMs, backlog: this.dedupPurgeBacklog };
+    const before = cloneCounters(this.#counters);
+    const purgeState = { last: this.#lastDedupPurgeMs, backlog: this.#dedupPurgeBacklog };
     const outcomes: WriteOutcome[] = [];
-    this.groupDiskFree = undefined;
-    this.db.exec('BEGIN IMMEDIATE');
+    this.#groupDiskFree = undefined;
+    this.#db.exec('BEGIN IMMEDIATE');
     try {
-      this.purgeExpiredDedupKeys(ops);
+      this.#purgeExpiredDedupKeys(ops);
       for (const op of ops) {
         // Validation errors (full, unknown id) are thrown before the op writes anything; SQL errors abort the group.
         try {
-          outcomes.push({ ok: true, value: this.applyWrite(op) });
+          outcomes.push({ ok: true, value: this.#applyWrite(op) });
         } catch (error) {
           if (!(error instanceof ForwarderError) || error.code === 'SPOOL_IO' || error.code === 'SPOOL_UNAVAILABLE')
             throw error;
           outcomes.push({ ok: false, error });
         }
       }
-      if (this.counters.lastSeq !== before.lastSeq) this.setMeta('last_seq', this.counters.lastSeq);
-      if (this.counters.lastBatchId !== before.lastBatchId) this.setMeta('last_batch_id', this.counters.lastBatchId);
-      this.db.exec('COMMIT');
-      this.commits += 1;
+      if (this.#counters.lastSeq !== before.lastSeq) this.#setMeta('last_seq', this.#counters.lastSeq);
+      if (this.#counters.lastBatchId !== before.lastBatchId) this.#setMeta('last_batch_id', this.#counters.lastBatchId);
+      this.#db.exec('COMMIT');
+      this.#commits += 1;
       return outcomes;
     } catch (error) {
-      this.counters = before;
-      this.lastDedupPurgeMs = purgeState.last;
-      this.dedupPurgeBacklog = purgeState.backlog;
-      if (this.db.isTransaction) {
+      this.#counters = before;
+      this.#lastDedupPurgeMs = purgeState.last;
+      this.#dedupPurgeBacklog = purgeState.backlog;
+      if (this.#db.isTransaction) {
         try {
-          this.db.exec('ROLLBACK');
+          this.#db.exec('ROLLBACK');
         } catch {
           // SQLite already rolled back (e.g. after SQLITE_FULL); nothing more to undo.
         }
@@ -302,15 +302,15 @@ export class SpoolStore {
 
   /** A minimal write transaction (one meta row): commits only if the disk accepts writes and fsyncs again. */
   probe(now: number): void {
-    this.db.exec('BEGIN IMMEDIATE');
+    this.#db.exec('BEGIN IMMEDIATE');
     try {
-      this.setMeta('write_probe_at', BigInt(now));
-      this.db.exec('COMMIT');
-      this.commits += 1;
+      this.#setMeta('write_probe_at', BigInt(now));
+      this.#db.exec('COMMIT');
+      this.#commits += 1;
     } catch (error) {
-      if (this.db.isTransaction) {
+      if (this.#db.isTransaction) {
         try {
-          this.db.exec('ROLLBACK');
+          this.#db.exec('ROLLBACK');
         } catch {
           // already rolled back by SQLite
         }
@@ -319,29 +319,29 @@ export class SpoolStore {
     }
   }
 
-  private applyWrite(op: WriteOp): unknown {
+  #applyWrite(op: WriteOp): unknown {
     switch (op.op) {
       case 'append':
-        return this.append(op.items, op.now);
+        return this.#append(op.items, op.now);
       case 'ack':
-        return this.ack(op.destination, op.seqs);
+        return this.#ack(op.destination, op.seqs);
       case 'deadLetter':
-        return this.deadLetter(op.destination, op.seq, op.reason, op.payload, op.now);
+        return this.#deadLetter(op.destination, op.seq, op.reason, op.payload, op.now);
       case 'replay':
-        return this.replay(op.id);
+        return this.#replay(op.id);
       case 'deleteDeadLetter':
-        return this.deleteDeadLetter(op.id);
+        return this.#deleteDeadLetter(op.id);
       case 'dropDestination':
-        return this.dropDestination(op.destination);
+        return this.#dropDestination(op.destination);
       case 'quarantine':
-        return this.quarantine(op.seq, op.now);
+        return this.#quarantine(op.seq, op.now);
     }
   }
 
-  private append(items: readonly AppendInput[], now: number): AppendOutcome[] {
-    this.appendCalls += 1;
+  #append(items: readonly AppendInput[], now: number): AppendOutcome[] {
+    this.#appendCalls += 1;
     // Decide duplicates and size before writing anything: the call is stored whole or not at all.
-    const windowStart = now - this.options.dedupWindowMs;
+    const windowStart = now - this.#options.dedupWindowMs;
     const keysInCall = new Set<string>();
     /** Keys of this call that have no row yet (an expired row that is still there is updated in place). */
     const newKeys = new Set<string>();
@@ -349,7 +349,7 @@ export class SpoolStore {
       if (item.dedupKey === undefined) return false;
       if (keysInCall.has(item.dedupKey)) return true;
       keysInCall.add(item.dedupKey);
-      const row = this.statements.dedupGet.get(item.dedupKey) as { accepted_at: number } | undefined;
+      const row = this.#statements.dedupGet.get(item.dedupKey) as { accepted_at: number } | undefined;
       if (row === undefined) newKeys.add(item.dedupKey);
       return row !== undefined && row.accepted_at > windowStart;
     });
@@ -359,7 +359,7 @@ export class SpoolStore {
       if (!duplicate[index]) incoming += recordBytes(item, destinationLists[index].length);
     });
     for (const key of newKeys) incoming += dedupKeyBytes(key);
-    if (incoming > 0) this.assertRoom(incoming, this.highWaterBytes);
+    if (incoming > 0) this.#assertRoom(incoming, this.highWaterBytes);
 
     const results: AppendOutcome[] = [];
     items.forEach((item, index) => {
@@ -367,23 +367,23 @@ export class SpoolStore {
         results.push({ status: 'duplicate' });
         return;
       }
-      const seq = (this.counters.lastSeq += 1n);
-      const batchId = (this.counters.lastBatchId = nextBatchId(this.counters.lastBatchId, now));
+      const seq = (this.#counters.lastSeq += 1n);
+      const batchId = (this.#counters.lastBatchId = nextBatchId(this.#counters.lastBatchId, now));
       const bytes = recordBytes(item, destinationLists[index].length);
-      this.statements.insertRecord.run(seq, batchId, now, crc32(item.payload), bytes, item.payload);
+      this.#statements.insertRecord.run(seq, batchId, now, crc32(item.payload), bytes, item.payload);
       for (const destination of destinationLists[index]) {
-        this.statements.insertPending.run(destination, seq);
-        bump(this.counters.backlog, destination, 1);
+        this.#statements.insertPending.run(destination, seq);
+        bump(this.#counters.backlog, destination, 1);
       }
       if (item.dedupKey !== undefined) {
-        this.statements.dedupPut.run(item.dedupKey, now);
+        this.#statements.dedupPut.run(item.dedupKey, now);
         if (newKeys.has(item.dedupKey)) {
-          this.counters.dedupKeys += 1;
-          this.counters.dedupBytes += dedupKeyBytes(item.dedupKey);
+          this.#counters.dedupKeys += 1;
+          this.#counters.dedupBytes += dedupKeyBytes(item.dedupKey);
         }
       }
-      this.counters.records += 1;
-      this.counters.recordBytes += bytes;
+      this.#counters.records += 1;
+      this.#counters.recordBytes += bytes;
       results.push({ status: 'stored', seq, batchId, receivedAtMs: now });
     });
     return results;
@@ -393,22 +393,22 @@ export class SpoolStore {
    * Refuses a write that would pass `limit` (the high-water mark for appends, maxBytes for replays),
    * or that would leave less than the disk reserve free on the spool's filesystem.
    */
-  private assertRoom(incoming: number, limit: number): void {
-    const bytes = this.bytes();
-    if (bytes >= limit || bytes + incoming > this.options.maxBytes) {
+  #assertRoom(incoming: number, limit: number): void {
+    const bytes = this.#bytes();
+    if (bytes >= limit || bytes + incoming > this.#options.maxBytes) {
       throw new ForwarderError('SPOOL_FULL', {
         retryAfter: SPOOL_FULL_RETRY_AFTER_S,
         reason: 'it is above its high-water mark',
       });
     }
-    const free = (this.groupDiskFree ??= this.diskFreeBytes());
-    if (free - incoming < this.options.minFreeDiskBytes) {
+    const free = (this.#groupDiskFree ??= this.diskFreeBytes());
+    if (free - incoming < this.#options.minFreeDiskBytes) {
       throw new ForwarderError('SPOOL_FULL', {
         retryAfter: SPOOL_FULL_RETRY_AFTER_S,
-        reason: `its disk has less than spool.min_free_disk_bytes (${this.options.minFreeDiskBytes} bytes) free`,
+        reason: `its disk has less than spool.min_free_disk_bytes (${this.#options.minFreeDiskBytes} bytes) free`,
       });
     }
-    this.groupDiskFree = free - incoming;
+    this.#groupDiskFree = free - incoming;
   }
 
   /**
@@ -417,47 +417,47 @@ export class SpoolStore {
    * records free pages, not file bytes, so this is what rises when Kafka catches up.
    */
   diskFreeBytes(): number {
-    const fs = statfsSync(this.options.dir);
-    const pages = this.statements.freelistCount.get() as { freelist_count: number };
-    const pageSize = this.statements.pageSize.get() as { page_size: number };
+    const fs = statfsSync(this.#options.dir);
+    const pages = this.#statements.freelistCount.get() as { freelist_count: number };
+    const pageSize = this.#statements.pageSize.get() as { page_size: number };
     return fs.bavail * fs.bsize + Number(pages.freelist_count) * Number(pageSize.page_size);
   }
 
-  private ack(destination: string, seqs: readonly bigint[]): number {
+  #ack(destination: string, seqs: readonly bigint[]): number {
     let acked = 0;
     for (const seq of seqs) {
-      if (this.releasePending(destination, seq)) acked += 1;
+      if (this.#releasePending(destination, seq)) acked += 1;
     }
     return acked;
   }
 
   /** Removes one destination's claim on a record, and the record itself once no destination needs it. */
-  private releasePending(destination: string, seq: bigint): boolean {
-    if (Number(this.statements.deletePending.run(destination, seq).changes) === 0) return false;
-    bump(this.counters.backlog, destination, -1);
-    if (this.statements.anyPending.get(seq) === undefined) {
-      const removed = this.statements.deleteRecord.get(seq) as { bytes: number } | undefined;
+  #releasePending(destination: string, seq: bigint): boolean {
+    if (Number(this.#statements.deletePending.run(destination, seq).changes) === 0) return false;
+    bump(this.#counters.backlog, destination, -1);
+    if (this.#statements.anyPending.get(seq) === undefined) {
+      const removed = this.#statements.deleteRecord.get(seq) as { bytes: number } | undefined;
       if (removed !== undefined) {
-        this.counters.records -= 1;
-        this.counters.recordBytes -= Number(removed.bytes);
+        this.#counters.records -= 1;
+        this.#counters.recordBytes -= Number(removed.bytes);
       }
     }
     return true;
   }
 
-  private deadLetter(
+  #deadLetter(
     destination: string,
     seq: bigint,
     reason: string,
     payload: Uint8Array | undefined,
     now: number,
   ): number | null {
-    if (this.statements.hasPending.get(destination, seq) === undefined) return null;
-    const record = this.statements.getRecord.get(seq) as RecordRow | undefined;
+    if (this.#statements.hasPending.get(destination, seq) === undefined) return null;
+    const record = this.#statements.getRecord.get(seq) as RecordRow | undefined;
     if (record === undefined) return null;
     const body = payload ?? record.payload;
     const bytes = body.length + reason.length + DEAD_LETTER_OVERHEAD_BYTES;
-    const inserted = this.statements.insertDeadLetter.get(
+    const inserted = this.#statements.insertDeadLetter.get(
       destination,
       seq,
       record.batch_id,
@@ -468,58 +468,58 @@ export class SpoolStore {
       bytes,
       body,
     ) as { id: bigint };
-    this.counters.deadLetters += 1;
-    this.counters.deadLetterBytes += bytes;
-    bump(this.counters.deadLettersByDestination, destination, 1);
-    this.releasePending(destination, seq);
+    this.#counters.deadLetters += 1;
+    this.#counters.deadLetterBytes += bytes;
+    bump(this.#counters.deadLettersByDestination, destination, 1);
+    this.#releasePending(destination, seq);
     return Number(inserted.id);
   }
 
-  private replay(id: number): { seq: bigint } | null {
-    const row = this.statements.getDeadLetter.get(id) as DeadLetterDbRow | undefined;
+  #replay(id: number): { seq: bigint } | null {
+    const row = this.#statements.getDeadLetter.get(id) as DeadLetterDbRow | undefined;
     if (row === undefined) return null;
     const item: AppendInput = { payload: row.payload, destinations: [row.destination] };
     const bytes = recordBytes(item, 1);
     // Replays may use the headroom between the high-water mark and maxBytes: they drain dead letters.
-    this.assertRoom(bytes - Number(row.bytes), this.options.maxBytes + 1);
-    const seq = (this.counters.lastSeq += 1n);
-    this.statements.insertRecord.run(seq, row.batch_id, row.received_at, row.crc, bytes, row.payload);
-    this.statements.insertPending.run(row.destination, seq);
-    bump(this.counters.backlog, row.destination, 1);
-    this.counters.records += 1;
-    this.counters.recordBytes += bytes;
-    this.removeDeadLetter(row);
+    this.#assertRoom(bytes - Number(row.bytes), this.#options.maxBytes + 1);
+    const seq = (this.#counters.lastSeq += 1n);
+    this.#statements.insertRecord.run(seq, row.batch_id, row.received_at, row.crc, bytes, row.payload);
+    this.#statements.insertPending.run(row.destination, seq);
+    bump(this.#counters.backlog, row.destination, 1);
+    this.#counters.records += 1;
+    this.#counters.recordBytes += bytes;
+    this.#removeDeadLetter(row);
     return { seq };
   }
 
-  private deleteDeadLetter(id: number): boolean {
-    const row = this.statements.getDeadLetter.get(id) as DeadLetterDbRow | undefined;
+  #deleteDeadLetter(id: number): boolean {
+    const row = this.#statements.getDeadLetter.get(id) as DeadLetterDbRow | undefined;
     if (row === undefined) return false;
-    this.removeDeadLetter(row);
+    this.#removeDeadLetter(row);
     return true;
   }
 
-  private removeDeadLetter(row: DeadLetterDbRow): void {
-    this.statements.deleteDeadLetter.run(row.id);
-    this.counters.deadLetters -= 1;
-    this.counters.deadLetterBytes -= Number(row.bytes);
-    bump(this.counters.deadLettersByDestination, row.destination, -1);
+  #removeDeadLetter(row: DeadLetterDbRow): void {
+    this.#statements.deleteDeadLetter.run(row.id);
+    this.#counters.deadLetters -= 1;
+    this.#counters.deadLetterBytes -= Number(row.bytes);
+    bump(this.#counters.deadLettersByDestination, row.destination, -1);
   }
 
-  private dropDestination(destination: string): number {
-    const seqs = (this.statements.pendingSeqs.all(destination) as { seq: bigint }[]).map((row) => row.seq);
-    return this.ack(destination, seqs);
+  #dropDestination(destination: string): number {
+    const seqs = (this.#statements.pendingSeqs.all(destination) as { seq: bigint }[]).map((row) => row.seq);
+    return this.#ack(destination, seqs);
   }
 
   /** A record that failed its checksum is moved to the dead letters of every destination still waiting for it. */
-  private quarantine(seq: bigint, now: number): number {
-    const destinations = (this.statements.pendingDestinations.all(seq) as { destination: string }[]).map(
+  #quarantine(seq: bigint, now: number): number {
+    const destinations = (this.#statements.pendingDestinations.all(seq) as { destination: string }[]).map(
       (row) => row.destination,
     );
     for (const destination of destinations) {
-      this.deadLetter(destination, seq, 'the stored record failed its checksum (disk corruption)', undefined, now);
+      this.#deadLetter(destination, seq, 'the stored record failed its checksum (disk corruption)', undefined, now);
     }
-    if (destinations.length > 0) this.corruptRecords += 1;
+    if (destinations.length > 0) this.#corruptRecords += 1;
     return destinations.length;
   }
 
@@ -528,42 +528,42 @@ export class SpoolStore {
    * chunk was full. "Now" is the earliest clock reading of the group's writes (or, for a group without any,
    * the last purge's), so no append of the group sees a key purged that it still counts as a duplicate.
    */
-  private purgeExpiredDedupKeys(ops: readonly WriteOp[]): void {
+  #purgeExpiredDedupKeys(ops: readonly WriteOp[]): void {
     let now: number | undefined;
     for (const op of ops) if ('now' in op && (now === undefined || op.now < now)) now = op.now;
     if (now === undefined) {
-      if (!this.dedupPurgeBacklog) return;
-      now = this.lastDedupPurgeMs;
+      if (!this.#dedupPurgeBacklog) return;
+      now = this.#lastDedupPurgeMs;
     }
-    const interval = now - this.lastDedupPurgeMs;
-    if (!this.dedupPurgeBacklog && interval < DEDUP_PURGE_INTERVAL_MS && interval >= 0) return;
-    this.lastDedupPurgeMs = now;
-    const purged = this.statements.dedupPurge.all(now - this.options.dedupWindowMs, DEDUP_PURGE_CHUNK) as {
+    const interval = now - this.#lastDedupPurgeMs;
+    if (!this.#dedupPurgeBacklog && interval < DEDUP_PURGE_INTERVAL_MS && interval >= 0) return;
+    this.#lastDedupPurgeMs = now;
+    const purged = this.#statements.dedupPurge.all(now - this.#options.dedupWindowMs, DEDUP_PURGE_CHUNK) as {
       bytes: bigint;
     }[];
     for (const row of purged) {
-      this.counters.dedupKeys -= 1;
-      this.counters.dedupBytes -= 2 * Number(row.bytes) + DEDUP_OVERHEAD_BYTES;
+      this.#counters.dedupKeys -= 1;
+      this.#counters.dedupBytes -= 2 * Number(row.bytes) + DEDUP_OVERHEAD_BYTES;
     }
-    this.dedupPurgeBacklog = purged.length === DEDUP_PURGE_CHUNK;
+    this.#dedupPurgeBacklog = purged.length === DEDUP_PURGE_CHUNK;
   }
 
   /** Unacknowledged records for a destination after `afterSeq`; records failing their checksum are returned in `corrupt`. */
   read(destination: string, afterSeq: bigint | null, limit: number): { records: StoredRecord[]; corrupt: bigint[] } {
-    const rows = this.statements.readPending.all(destination, afterSeq ?? -1n, limit) as RecordRow[];
-    return this.verify(rows);
+    const rows = this.#statements.readPending.all(destination, afterSeq ?? -1n, limit) as RecordRow[];
+    return this.#verify(rows);
   }
 
   get(seqs: readonly bigint[]): { records: StoredRecord[]; corrupt: bigint[] } {
     const rows: RecordRow[] = [];
     for (const seq of [...new Set(seqs)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const row = this.statements.getRecord.get(seq) as RecordRow | undefined;
+      const row = this.#statements.getRecord.get(seq) as RecordRow | undefined;
       if (row !== undefined) rows.push(row);
     }
-    return this.verify(rows);
+    return this.#verify(rows);
   }
 
-  private verify(rows: RecordRow[]): { records: StoredRecord[]; corrupt: bigint[] } {
+  #verify(rows: RecordRow[]): { records: StoredRecord[]; corrupt: bigint[] } {
     const records: StoredRecord[] = [];
     const corrupt: bigint[] = [];
     for (const row of rows) {
@@ -582,35 +582,39 @@ export class SpoolStore {
   listDeadLetters(destination: string | undefined, limit: number, afterId: number): DeadLetterRow[] {
     const rows = (
       destination === undefined
-        ? this.statements.listDeadLetters.all(afterId, limit)
-        : this.statements.listDeadLettersFor.all(destination, afterId, limit)
+        ? this.#statements.listDeadLetters.all(afterId, limit)
+        : this.#statements.listDeadLettersFor.all(destination, afterId, limit)
     ) as DeadLetterDbRow[];
     return rows.map((row) => toDeadLetter(row, false));
   }
 
   showDeadLetter(id: number): DeadLetterRow | null {
-    const row = this.statements.getDeadLetter.get(id) as DeadLetterDbRow | undefined;
+    const row = this.#statements.getDeadLetter.get(id) as DeadLetterDbRow | undefined;
     return row === undefined ? null : toDeadLetter(row, true);
   }
 
   snapshot(): StoreSnapshot {
-    const oldest = this.statements.oldestRecord.get() as { received_at: bigint } | undefined;
+    const oldest = this.#statements.oldestRecord.get() as { received_at: bigint } | undefined;
     const diskFreeBytes = this.diskFreeBytes();
     const fullReason =
-      this.bytes() >= this.highWaterBytes ? 'max_bytes' : diskFreeBytes < this.options.minFreeDiskBytes ? 'disk' : null;
+      this.#bytes() >= this.highWaterBytes
+        ? 'max_bytes'
+        : diskFreeBytes < this.#options.minFreeDiskBytes
+          ? 'disk'
+          : null;
     return {
-      records: this.counters.records,
-      bytes: this.bytes(),
-      deadLetters: this.counters.deadLetters,
-      deadLetterBytes: this.counters.deadLetterBytes,
-      backlog: Object.fromEntries(this.counters.backlog),
-      deadLettersByDestination: Object.fromEntries(this.counters.deadLettersByDestination),
+      records: this.#counters.records,
+      bytes: this.#bytes(),
+      deadLetters: this.#counters.deadLetters,
+      deadLetterBytes: this.#counters.deadLetterBytes,
+      backlog: Object.fromEntries(this.#counters.backlog),
+      deadLettersByDestination: Object.fromEntries(this.#counters.deadLettersByDestination),
       oldestReceivedAtMs: oldest === undefined ? null : Number(oldest.received_at),
-      dedupKeys: this.counters.dedupKeys,
-      dedupBytes: this.counters.dedupBytes,
-      commits: this.commits,
-      appendCalls: this.appendCalls,
-      corruptRecords: this.corruptRecords,
+      dedupKeys: this.#counters.dedupKeys,
+      dedupBytes: this.#counters.dedupBytes,
+      commits: this.#commits,
+      appendCalls: this.#appendCalls,
+      corruptRecords: this.#corruptRecords,
       full: fullReason !== null,
       fullReason,
       diskFreeBytes,
@@ -626,55 +630,55 @@ export class SpoolStore {
     // durable in the WAL. So a full or failing disk must not turn a clean stop into a failed one.
     let problem: string | null = null;
     try {
-      if (this.options.inspectOnly !== true) {
-        this.db.exec('BEGIN');
-        this.setMeta('clean_shutdown', 1n);
-        this.db.exec('COMMIT');
+      if (this.#options.inspectOnly !== true) {
+        this.#db.exec('BEGIN');
+        this.#setMeta('clean_shutdown', 1n);
+        this.#db.exec('COMMIT');
       }
-      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     } catch (error) {
       problem = (error as Error).message;
-      if (this.db.isTransaction) {
+      if (this.#db.isTransaction) {
         try {
-          this.db.exec('ROLLBACK');
+          this.#db.exec('ROLLBACK');
         } catch {
           // already rolled back by SQLite
         }
       }
     } finally {
-      this.db.close();
+      this.#db.close();
     }
     return problem === null ? null : { problem };
   }
 
-  private bytes(): number {
-    return this.counters.recordBytes + this.counters.deadLetterBytes + this.counters.dedupBytes;
+  #bytes(): number {
+    return this.#counters.recordBytes + this.#counters.deadLetterBytes + this.#counters.dedupBytes;
   }
 
-  private metaValue(key: string): bigint | undefined {
-    return (this.statements.metaGet.get(key) as { value: bigint } | undefined)?.value;
+  #metaValue(key: string): bigint | undefined {
+    return (this.#statements.metaGet.get(key) as { value: bigint } | undefined)?.value;
   }
 
-  private setMeta(key: string, value: bigint): void {
-    this.statements.metaPut.run(key, value);
+  #setMeta(key: string, value: bigint): void {
+    this.#statements.metaPut.run(key, value);
   }
 
-  private loadCounters(): Counters {
-    const records = this.db
+  #loadCounters(): Counters {
+    const records = this.#db
       .prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM records')
       .get() as Totals;
-    const dead = this.db
+    const dead = this.#db
       .prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM dead_letters')
       .get() as Totals;
-    const dedup = this.db
+    const dedup = this.#db
       .prepare(
         `SELECT count(*) AS n, coalesce(sum(2 * length(CAST(key AS BLOB)) + ${DEDUP_OVERHEAD_BYTES}), 0) AS bytes FROM dedup`,
       )
       .get() as Totals;
-    const backlog = this.db
+    const backlog = this.#db
       .prepare('SELECT destination, count(*) AS n FROM pending GROUP BY destination')
       .all() as Grouped[];
-    const deadBy = this.db
+    const deadBy = this.#db
       .prepare('SELECT destination, count(*) AS n FROM dead_letters GROUP BY destination')
       .all() as Grouped[];
     return {
@@ -686,8 +690,8 @@ export class SpoolStore {
       dedupBytes: Number(dedup.bytes),
       backlog: new Map(backlog.map((row) => [row.destination, Number(row.n)])),
       deadLettersByDestination: new Map(deadBy.map((row) => [row.destination, Number(row.n)])),
-      lastSeq: this.metaValue('last_seq') ?? 0n,
-      lastBatchId: this.metaValue('last_batch_id') ?? 0n,
+      lastSeq: this.#metaValue('last_seq') ?? 0n,
+      lastBatchId: this.#metaValue('last_batch_id') ?? 0n,
     };
   }
 }

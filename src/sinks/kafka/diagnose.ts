@@ -109,37 +109,37 @@ export async function diagnoseKafkaOutput(options: DiagnoseOptions): Promise<Dia
 }
 
 class DiagnosisContext {
-  private readonly options: DiagnoseOptions;
-  private readonly timeoutMs: number;
-  private readonly servers: HostPort[];
+  readonly #options: DiagnoseOptions;
+  readonly #timeoutMs: number;
+  readonly #servers: HostPort[];
   /** Bootstrap servers that passed DNS, then TCP: later stages use only these. */
-  private usable: HostPort[];
-  private clusterMetadata: ClusterMetadata | undefined;
-  private readonly closers: (() => Promise<unknown>)[] = [];
+  #usable: HostPort[];
+  #clusterMetadata: ClusterMetadata | undefined;
+  readonly #closers: (() => Promise<unknown>)[] = [];
 
   constructor(options: DiagnoseOptions) {
-    this.options = options;
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.servers = options.security.bootstrapServers.map(parseHostPort);
-    this.usable = this.servers;
+    this.#options = options;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#servers = options.security.bootstrapServers.map(parseHostPort);
+    this.#usable = this.#servers;
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.closers.map((close) => close().catch(() => {})));
+    await Promise.all(this.#closers.map((close) => close().catch(() => {})));
   }
 
   // --- 1. DNS ---------------------------------------------------------------------------------
 
   async dns(): Promise<StageResult> {
-    const results = await Promise.all(this.servers.map((server) => resolveHost(server.host, this.timeoutMs)));
-    const details = this.servers.map((server, i) => {
+    const results = await Promise.all(this.#servers.map((server) => resolveHost(server.host, this.#timeoutMs)));
+    const details = this.#servers.map((server, i) => {
       const result = results[i];
       if (result.literal) return `${server.text}: an IP address, no lookup needed`;
       if (result.error !== undefined) return `${server.text}: ${dnsErrorText(server.host, result.error)}`;
       return `${server.text}: ${server.host} → ${result.addresses.join(', ')}`;
     });
-    const failed = this.servers.filter((_, i) => results[i].error !== undefined);
-    this.usable = this.servers.filter((_, i) => results[i].error === undefined);
+    const failed = this.#servers.filter((_, i) => results[i].error !== undefined);
+    this.#usable = this.#servers.filter((_, i) => results[i].error === undefined);
     if (failed.length > 0) {
       return {
         stage: 'dns',
@@ -154,7 +154,7 @@ class DiagnosisContext {
     return {
       stage: 'dns',
       status: 'pass',
-      summary: `${this.servers.length} bootstrap server(s) resolved`,
+      summary: `${this.#servers.length} bootstrap server(s) resolved`,
       details,
     };
   }
@@ -162,17 +162,17 @@ class DiagnosisContext {
   // --- 2. TCP ---------------------------------------------------------------------------------
 
   async tcp(): Promise<StageResult> {
-    const results = await Promise.all(this.usable.map((server) => tcpConnect(server, this.timeoutMs)));
-    const details = this.usable.map((server, i) => {
+    const results = await Promise.all(this.#usable.map((server) => tcpConnect(server, this.#timeoutMs)));
+    const details = this.#usable.map((server, i) => {
       const result = results[i];
       return result.error === undefined
         ? `${server.text}: connected to ${result.remote} in ${result.ms} ms`
-        : `${server.text}: ${tcpErrorText(result.error, this.timeoutMs)}`;
+        : `${server.text}: ${tcpErrorText(result.error, this.#timeoutMs)}`;
     });
-    const reachable = this.usable.filter((_, i) => results[i].error === undefined);
-    const unreachable = this.usable.filter((_, i) => results[i].error !== undefined);
+    const reachable = this.#usable.filter((_, i) => results[i].error === undefined);
+    const unreachable = this.#usable.filter((_, i) => results[i].error !== undefined);
     const firstError = results.find((result) => result.error !== undefined)?.error;
-    this.usable = reachable;
+    this.#usable = reachable;
     if (reachable.length === 0) {
       return {
         stage: 'tcp',
@@ -186,7 +186,7 @@ class DiagnosisContext {
       return {
         stage: 'tcp',
         status: 'warn',
-        summary: `${reachable.length} of ${this.usable.length + unreachable.length} bootstrap servers reachable; going on with those`,
+        summary: `${reachable.length} of ${this.#usable.length + unreachable.length} bootstrap servers reachable; going on with those`,
         details,
         fix: tcpFix(firstError, unreachable[0]),
       };
@@ -197,15 +197,15 @@ class DiagnosisContext {
   // --- 3. TLS ---------------------------------------------------------------------------------
 
   async tls(): Promise<StageResult> {
-    const trust = describeTrust(this.options.security.caPem);
-    const client = describeClientCertificate(this.options.security.clientCertPem);
+    const trust = describeTrust(this.#options.security.caPem);
+    const client = describeClientCertificate(this.#options.security.clientCertPem);
     const probes = await Promise.all(
-      this.usable.map((server) => probeTls(server, this.options.security, this.timeoutMs)),
+      this.#usable.map((server) => probeTls(server, this.#options.security, this.#timeoutMs)),
     );
     const details: string[] = [`trusting ${trust}`];
     if (client !== undefined) details.push(`presenting client certificate ${client}`);
     let failure: { summary: string; fix: string } | undefined;
-    this.usable.forEach((server, i) => {
+    this.#usable.forEach((server, i) => {
       const probe = probes[i];
       if (probe.failure === undefined) {
         details.push(`${server.text}: ${probe.protocol}, ${describePeer(probe.chain)}; Kafka answered ApiVersions`);
@@ -229,20 +229,20 @@ class DiagnosisContext {
   // --- 4. SASL --------------------------------------------------------------------------------
 
   async sasl(): Promise<StageResult> {
-    const { username, mechanism } = this.options.security;
-    const admin = this.admin();
+    const { username, mechanism } = this.#options.security;
+    const admin = this.#admin();
     try {
-      this.clusterMetadata = await admin.metadata({ topics: [], forceUpdate: true });
+      this.#clusterMetadata = await admin.metadata({ topics: [], forceUpdate: true });
     } catch (error) {
       const why = classifyKafkaError(error, [lastConnectionError(admin)]);
-      return saslFailure(why, username, mechanism, this.options.security.clientCertPem !== undefined);
+      return saslFailure(why, username, mechanism, this.#options.security.clientCertPem !== undefined);
     }
     if (username === undefined) {
       return {
         stage: 'sasl',
         status: 'skip',
         summary:
-          this.options.security.clientCertPem === undefined
+          this.#options.security.clientCertPem === undefined
             ? 'no username set: SSL without SASL (the broker accepted the connection without authentication)'
             : 'no username set: authenticated by the client certificate (mutual TLS)',
         details: [],
@@ -259,7 +259,7 @@ class DiagnosisContext {
   // --- 5. Metadata ----------------------------------------------------------------------------
 
   async metadata(): Promise<StageResult> {
-    const metadata = this.clusterMetadata;
+    const metadata = this.#clusterMetadata;
     if (metadata === undefined) throw new Error('metadata stage before the SASL stage');
     const brokers = [...metadata.brokers.entries()].sort(([a], [b]) => a - b);
     if (brokers.length === 0) {
@@ -278,7 +278,7 @@ class DiagnosisContext {
       port: broker.port,
       text: broker.host.includes(':') ? `[${broker.host}]:${broker.port}` : `${broker.host}:${broker.port}`,
     }));
-    const checks = await Promise.all(advertised.map((server) => this.checkAdvertised(server)));
+    const checks = await Promise.all(advertised.map((server) => this.#checkAdvertised(server)));
     const details = brokers.map(([id, broker], i) => {
       const tags = [
         id === metadata.controllerId ? 'controller' : undefined,
@@ -311,48 +311,48 @@ class DiagnosisContext {
     return { stage: 'metadata', status: 'pass', summary, details };
   }
 
-  private async checkAdvertised(server: HostPort): Promise<{ summary: string; fix: string } | undefined> {
+  async #checkAdvertised(server: HostPort): Promise<{ summary: string; fix: string } | undefined> {
     const advertisedFix =
       'the brokers advertise this address (advertised.listeners) and clients must reach it: fix advertised.listeners ' +
       'for the listener you use, or the DNS/network between here and the brokers';
-    const resolved = await resolveHost(server.host, this.timeoutMs);
+    const resolved = await resolveHost(server.host, this.#timeoutMs);
     if (resolved.error !== undefined) return { summary: dnsErrorText(server.host, resolved.error), fix: advertisedFix };
-    const connected = await tcpConnect(server, this.timeoutMs);
+    const connected = await tcpConnect(server, this.#timeoutMs);
     if (connected.error !== undefined) {
-      return { summary: tcpErrorText(connected.error, this.timeoutMs), fix: advertisedFix };
+      return { summary: tcpErrorText(connected.error, this.#timeoutMs), fix: advertisedFix };
     }
-    const probe = await probeTls(server, this.options.security, this.timeoutMs);
+    const probe = await probeTls(server, this.#options.security, this.#timeoutMs);
     return probe.failure;
   }
 
   // --- 6. Topic -------------------------------------------------------------------------------
 
   async topicStage(): Promise<StageResult> {
-    const { topic } = this.options;
-    const admin = this.admin();
+    const { topic } = this.#options;
+    const admin = this.#admin();
     let metadata: ClusterMetadata;
     try {
       metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
     } catch (error) {
       const why = classifyKafkaError(error, [lastConnectionError(admin)]);
-      if (why.code === 'UNKNOWN_TOPIC') return this.missingTopic(admin);
+      if (why.code === 'UNKNOWN_TOPIC') return this.#missingTopic(admin);
       if (why.code === 'NOT_AUTHORIZED') {
         return {
           stage: 'topic',
           status: 'fail',
           summary: `not authorised to describe topic "${topic}" (or it does not exist and the user may not know)`,
           details: [],
-          fix: aclFix(this.options.security.username, topic),
+          fix: aclFix(this.#options.security.username, topic),
         };
       }
       return { stage: 'topic', status: 'fail', summary: `${why.reason} (${why.matched})`, details: [], fix: why.fix };
     }
     const description = metadata.topics.get(topic);
-    if (description === undefined) return this.missingTopic(admin);
+    if (description === undefined) return this.#missingTopic(admin);
 
     const details: string[] = [];
     const partitions = description.partitions.map((partition, index) => ({ index, ...partition }));
-    const config = await this.topicConfig(admin);
+    const config = await this.#topicConfig(admin);
     const minIsr = config.values.get('min.insync.replicas');
     const minInsync = minIsr === undefined ? undefined : Number(minIsr);
     for (const partition of partitions) {
@@ -405,12 +405,12 @@ class DiagnosisContext {
     const topicMaxBytes = config.values.get('max.message.bytes');
     if (
       topicMaxBytes !== undefined &&
-      this.options.maxMessageBytes !== undefined &&
-      Number(topicMaxBytes) < this.options.maxMessageBytes
+      this.#options.maxMessageBytes !== undefined &&
+      Number(topicMaxBytes) < this.#options.maxMessageBytes
     ) {
       status = 'warn';
       details.push(
-        `the topic's max.message.bytes (${topicMaxBytes}) is below the output's max_message_bytes (${this.options.maxMessageBytes})`,
+        `the topic's max.message.bytes (${topicMaxBytes}) is below the output's max_message_bytes (${this.#options.maxMessageBytes})`,
       );
       fix = `set max_message_bytes: ${topicMaxBytes} on the output, or raise max.message.bytes on the topic`;
     }
@@ -426,7 +426,7 @@ class DiagnosisContext {
       );
     }
 
-    const write = await this.writeCheck();
+    const write = await this.#writeCheck();
     details.push(...write.details);
     if (write.failure !== undefined) {
       return { stage: 'topic', status: 'fail', summary: write.failure.summary, details, fix: write.failure.fix };
@@ -443,8 +443,8 @@ class DiagnosisContext {
     };
   }
 
-  private async missingTopic(admin: ReturnType<typeof createAdmin>): Promise<StageResult> {
-    const { topic } = this.options;
+  async #missingTopic(admin: ReturnType<typeof createAdmin>): Promise<StageResult> {
+    const { topic } = this.#options;
     const existing = await admin.listTopics().catch(() => undefined);
     const similar = existing === undefined ? [] : similarNames(topic, existing);
     const details =
@@ -465,15 +465,13 @@ class DiagnosisContext {
     };
   }
 
-  private async topicConfig(
-    admin: ReturnType<typeof createAdmin>,
-  ): Promise<{ values: Map<string, string>; error?: string }> {
+  async #topicConfig(admin: ReturnType<typeof createAdmin>): Promise<{ values: Map<string, string>; error?: string }> {
     try {
       const described = await admin.describeConfigs({
         resources: [
           {
             resourceType: 2, // TOPIC
-            resourceName: this.options.topic,
+            resourceName: this.#options.topic,
             configurationKeys: ['min.insync.replicas', 'max.message.bytes'],
           },
         ],
@@ -492,19 +490,22 @@ class DiagnosisContext {
   }
 
   /** Asks for a producer id (what every idempotent send needs), and with writeTest sends one record. */
-  private async writeCheck(): Promise<{
+  async #writeCheck(): Promise<{
     summary: string;
     details: string[];
     failure?: { summary: string; fix: string };
   }> {
-    const producer = createProducer(kafkaConnection({ ...this.options.security, bootstrapServers: this.bootstrap() }), {
-      clientId: this.clientId(),
-      retries: 2,
-      retryDelayMs: 250,
-      connectTimeoutMs: this.timeoutMs,
-      requestTimeoutMs: this.timeoutMs,
-    });
-    this.closers.push(() => producer.close(true));
+    const producer = createProducer(
+      kafkaConnection({ ...this.#options.security, bootstrapServers: this.#bootstrap() }),
+      {
+        clientId: this.#clientId(),
+        retries: 2,
+        retryDelayMs: 250,
+        connectTimeoutMs: this.#timeoutMs,
+        requestTimeoutMs: this.#timeoutMs,
+      },
+    );
+    this.#closers.push(() => producer.close(true));
     const fail = (error: unknown, what: string) => {
       const why = classifyKafkaError(error, [lastConnectionError(producer)]);
       return {
@@ -512,7 +513,7 @@ class DiagnosisContext {
         details: [],
         failure: {
           summary: `${what}: ${why.reason} (${why.matched})`,
-          fix: why.code === 'NOT_AUTHORIZED' ? aclFix(this.options.security.username, this.options.topic) : why.fix,
+          fix: why.code === 'NOT_AUTHORIZED' ? aclFix(this.#options.security.username, this.#options.topic) : why.fix,
         },
       };
     };
@@ -521,7 +522,7 @@ class DiagnosisContext {
     } catch (error) {
       return fail(error, 'the broker refused an idempotent producer id');
     }
-    if (this.options.writeTest !== true) {
+    if (this.#options.writeTest !== true) {
       return {
         summary: 'producer id granted',
         details: ['topic WRITE permission is proven by the first send; add --write-test to send one test record now'],
@@ -531,7 +532,7 @@ class DiagnosisContext {
       const result = await producer.send({
         messages: [
           {
-            topic: this.options.topic,
+            topic: this.#options.topic,
             key: 'kafka-forwarder-test-connection',
             value: JSON.stringify({ kafka_forwarder_test_connection: true, at: new Date().toISOString() }),
             headers: { 'kafka-forwarder': 'test-connection' },
@@ -554,22 +555,22 @@ class DiagnosisContext {
 
   // --- shared ---------------------------------------------------------------------------------
 
-  private bootstrap(): string[] {
-    return this.usable.map((server) => server.text);
+  #bootstrap(): string[] {
+    return this.#usable.map((server) => server.text);
   }
 
-  private clientId(): string {
-    return this.options.clientId ?? 'kafka-forwarder-test-connection';
+  #clientId(): string {
+    return this.#options.clientId ?? 'kafka-forwarder-test-connection';
   }
 
-  private admin(): ReturnType<typeof createAdmin> {
-    const admin = createAdmin(kafkaConnection({ ...this.options.security, bootstrapServers: this.bootstrap() }), {
-      clientId: this.clientId(),
+  #admin(): ReturnType<typeof createAdmin> {
+    const admin = createAdmin(kafkaConnection({ ...this.#options.security, bootstrapServers: this.#bootstrap() }), {
+      clientId: this.#clientId(),
       retries: false,
-      connectTimeoutMs: this.timeoutMs,
-      requestTimeoutMs: this.timeoutMs,
+      connectTimeoutMs: this.#timeoutMs,
+      requestTimeoutMs: this.#timeoutMs,
     });
-    this.closers.push(() => admin.close());
+    this.#closers.push(() => admin.close());
     return admin;
   }
 }
