@@ -18,6 +18,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openTestSpool } from '../test/support/spool.ts';
 
 const PAYLOAD_BYTES = 3 * 1024;
 const CONCURRENCY = 64;
@@ -229,8 +230,7 @@ function segmentLog(dir: string): Store {
 // ---------------------------------------------------------------- the real spool
 
 async function realSpool(dir: string): Promise<Store> {
-  const { openSpool } = await import('../src/spool/index.ts');
-  const spool = await openSpool({ dir, maxBytes: 4 * 1024 ** 3 });
+  const spool = await openTestSpool({ dir, maxBytes: 4 * 1024 ** 3 });
   let dedup = 0;
   return {
     append: async (payload) => {
@@ -385,10 +385,9 @@ const stores: Record<string, (dir: string) => Store | Promise<Store>> = {
  * back, and the cost of fetching arbitrary seqs with get().
  */
 async function windowScenario(events: number): Promise<void> {
-  const { openSpool } = await import('../src/spool/index.ts');
   const dir = mkdtempSync(join(tmpdir(), 'spool-bench-window-'));
   try {
-    const spool = await openSpool({ dir, maxBytes: 8 * 1024 ** 3 });
+    const spool = await openTestSpool({ dir, maxBytes: 8 * 1024 ** 3 });
     const rssBefore = process.memoryUsage().rss;
     const perCall = 100;
     const start = performance.now();

@@ -6,8 +6,9 @@
 // Profile it with BENCH_SERVER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof".
 import { readFileSync } from 'node:fs';
 import { buildConfig } from '../../src/config/index.ts';
-import { startForwarder } from '../../src/main.ts';
 import { openSpool } from '../../src/spool/index.ts';
+import { startForwarder } from '../../src/main.ts';
+
 import { Authenticator } from '../../src/sources/events-api/auth.ts';
 import { createIngestHandler } from '../../src/sources/events-api/ingest.ts';
 import { createEventsApiServer } from '../../src/sources/events-api/server.ts';
@@ -18,7 +19,14 @@ const config = await buildConfig(JSON.parse(readFileSync(process.argv[2], 'utf8'
 const logger = silentLogger();
 
 async function ingestOnly() {
-  const spool = await openSpool({ dir: config.spool.path, maxBytes: config.spool.maxBytes, logger });
+  const spool = await openSpool({
+    dir: config.spool.path,
+    maxBytes: config.spool.maxBytes,
+    highWaterRatio: config.spool.highWaterRatio,
+    dedupWindowMs: config.spool.dedupWindowMs,
+    minFreeDiskBytes: config.spool.minFreeDiskBytes,
+    logger,
+  });
   const metrics = new Metrics();
   const destinations = config.connections.map((connection) => connection.name);
   const ingest = createIngestHandler({

@@ -19,8 +19,6 @@ import type {
   SpoolStats,
 } from './types.ts';
 
-const DEFAULT_HIGH_WATER_RATIO = 0.9;
-const DEFAULT_DEDUP_WINDOW_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_DEAD_LETTER_PAGE = 100;
 
 function deserialize(error: SerializedError): ForwarderError {
@@ -64,9 +62,9 @@ class WorkerSpool implements Spool {
     this.#options = {
       dir: options.dir,
       maxBytes: options.maxBytes,
-      highWaterRatio: options.highWaterRatio ?? DEFAULT_HIGH_WATER_RATIO,
-      dedupWindowMs: options.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS,
-      minFreeDiskBytes: options.minFreeDiskBytes ?? 0,
+      highWaterRatio: options.highWaterRatio,
+      dedupWindowMs: options.dedupWindowMs,
+      minFreeDiskBytes: options.minFreeDiskBytes,
       inspectOnly: options.inspectOnly ?? false,
     };
     this.#logger = options.logger;

@@ -12,16 +12,17 @@ export interface SpoolOptions {
   dir: string;
   /** Hard bound on stored bytes (payloads plus per-record overhead, dead letters and dedup keys included). */
   maxBytes: number;
-  /** Appends are refused (SPOOL_FULL) once stored bytes reach this fraction of maxBytes. Default 0.9. */
-  highWaterRatio?: number;
-  /** How long an accepted dedupKey makes later appends with the same key duplicates. Default 24 h. */
-  dedupWindowMs?: number;
+  // The settings schema (src/config/schema.ts, spool.*) holds the defaults of these; none live here.
+  /** Appends are refused (SPOOL_FULL) once stored bytes reach this fraction of maxBytes. */
+  highWaterRatio: number;
+  /** How long an accepted dedupKey makes later appends with the same key duplicates. */
+  dedupWindowMs: number;
   /**
    * Appends are refused (SPOOL_FULL) while the spool's filesystem has less than this free (counting
    * free pages inside the spool file), so acknowledgements, trims and checkpoints always find room.
-   * The product's default is spool.min_free_disk_bytes; absent here means no reserve.
+   * 0 for none.
    */
-  minFreeDiskBytes?: number;
+  minFreeDiskBytes: number;
   logger?: SpoolLogger;
   /**
    * Opened for inspection or maintenance (the `spool status` and `dlq` CLI commands), not to serve: the

@@ -3,18 +3,19 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { openSpool, type Spool } from '../../src/spool/index.ts';
+import { type Spool } from '../../src/spool/index.ts';
 import { cli, tempDir, writeConfig } from './support.ts';
+import { openTestSpool } from '../support/spool.ts';
 
 const ENV = { TEST_API_SECRET: 'x' };
 
-function openTestSpool(dir: string): Promise<Spool> {
-  return openSpool({ dir: path.join(dir, 'spool'), maxBytes: 10 * 1024 * 1024 });
+function openConfiguredSpool(dir: string): Promise<Spool> {
+  return openTestSpool({ dir: path.join(dir, 'spool'), maxBytes: 10 * 1024 * 1024 });
 }
 
 /** 5 records for web-to-events, 3 of them dead-lettered; 1 for a connection no longer configured. */
 async function populate(dir: string): Promise<void> {
-  const spool = await openTestSpool(dir);
+  const spool = await openConfiguredSpool(dir);
   try {
     const payload = (n: number): Buffer =>
       Buffer.from(
@@ -67,7 +68,7 @@ void describe('spool status', () => {
 
   void it('says so when a running forwarder holds the spool', async () => {
     const { dir, config } = await setUp('spool-busy');
-    const holder = await openTestSpool(dir);
+    const holder = await openConfiguredSpool(dir);
     try {
       const status = await cli(['spool', 'status', '-c', config], ENV);
       assert.match(status.stdout, /held by a running forwarder/);
@@ -108,7 +109,7 @@ void describe('dlq', () => {
     const result = await cli(['dlq', 'replay', id, '-c', config], ENV);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /Replayed 1 dead letter/);
-    const spool = await openTestSpool(dir);
+    const spool = await openConfiguredSpool(dir);
     try {
       assert.equal(spool.stats().deadLetters, 2);
       assert.equal(spool.stats().backlog['web-to-events'], 3);
@@ -125,7 +126,7 @@ void describe('dlq', () => {
     assert.ok(progress.length >= 2, result.stdout);
     assert.match(progress.at(-1) ?? '', /\[#{30}\] 3\/3 100%$/);
     assert.ok(!result.stdout.includes('\r'), 'no terminal redraws in plain output');
-    const spool = await openTestSpool(dir);
+    const spool = await openConfiguredSpool(dir);
     try {
       assert.equal(spool.stats().deadLetters, 0);
       assert.equal(spool.stats().backlog['web-to-events'], 5);

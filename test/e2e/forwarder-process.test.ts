@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { before, test } from 'node:test';
-import { openSpool } from '../../src/spool/index.ts';
+
 import { CONNECTION, consumeRecords, postRaw, startForwarderProcess } from '../support/forwarder.ts';
 import { getTestKafkaCluster, uniqueTopicName, type KafkaCluster } from '../support/kafka.ts';
+import { openTestSpool } from '../support/spool.ts';
 
 let cluster: KafkaCluster;
 before(async () => {
@@ -29,7 +30,7 @@ test('a forwarder process forwards, and SIGTERM stops it cleanly with nothing le
   }
   const records = await consumeRecords(cluster, topic, 50);
   assert.equal(records.length, 50);
-  const spool = await openSpool({ dir: child.spoolDir, maxBytes: 1 << 30 });
+  const spool = await openTestSpool({ dir: child.spoolDir, maxBytes: 1 << 30 });
   try {
     assert.equal(spool.recovery.cleanShutdown, true);
     assert.equal(spool.stats().backlog[CONNECTION] ?? 0, 0);

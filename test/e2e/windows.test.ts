@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { isJsonObject } from '../../src/format/json-value.ts';
-import { openSpool } from '../../src/spool/index.ts';
+
 import {
   CONNECTION,
   consumeRecords,
@@ -15,6 +15,7 @@ import {
   type ConsumedRecord,
 } from '../support/forwarder.ts';
 import { getTestKafkaCluster, uniqueTopicName, type KafkaCluster } from '../support/kafka.ts';
+import { openTestSpool } from '../support/spool.ts';
 
 let cluster: KafkaCluster;
 before(async () => {
@@ -99,7 +100,7 @@ test('open windows survive a restart and are sent once due', async () => {
     /kf_open_windows\{connection="app-to-kafka"\} 1/.test(await metricsText(first.url)) ? true : undefined,
   );
   await first.close(); // the window is not due yet: its batches stay in the spool
-  const check = await openSpool({ dir: first.spoolDir, maxBytes: 1 << 30 });
+  const check = await openTestSpool({ dir: first.spoolDir, maxBytes: 1 << 30 });
   assert.equal(check.stats().backlog[CONNECTION], 2);
   await check.close();
 

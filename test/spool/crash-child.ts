@@ -1,11 +1,12 @@
 // Child process for crash.test.ts: appends under concurrent load and prints one line per acknowledged
 // record ("ACK <n> <seq> <batchId>") only after its append resolved, until the parent kills it with SIGKILL.
-import { openSpool } from '../../src/spool/index.ts';
+
 import { expectedPayload } from './crash-payload.ts';
+import { openTestSpool } from '../support/spool.ts';
 
 const [dir, firstArg] = process.argv.slice(2);
 let next = Number(firstArg);
-const spool = await openSpool({ dir, maxBytes: 1024 ** 3 });
+const spool = await openTestSpool({ dir, maxBytes: 1024 ** 3 });
 process.stdout.write(`OPEN ${spool.recovery.records} ${spool.recovery.cleanShutdown}\n`);
 
 async function appender(bulk: number): Promise<void> {

@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openSpool } from '../../src/spool/index.ts';
+
 import { expectedPayload } from './crash-payload.ts';
+import { openTestSpool } from '../support/spool.ts';
 
 // The Node running this test (the one the project pins), wherever the clone lives.
 const NODE = process.execPath;
@@ -58,7 +59,7 @@ void test('every acknowledged append survives kill -9 exactly once and intact, a
     assert.match(secondOpen, /^OPEN \d+ false$/, 'the second child recovered after an unclean shutdown');
     assert.ok(acked.size >= 800);
 
-    const spool = await openSpool({ dir, maxBytes: 1024 ** 3 });
+    const spool = await openTestSpool({ dir, maxBytes: 1024 ** 3 });
     try {
       assert.equal(spool.recovery.cleanShutdown, false);
       // k2 never acknowledges, so every record ever stored must still be pending for it.

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isForwarderError } from '../../src/errors.ts';
-import { openSpool } from '../../src/spool/index.ts';
+import { openTestSpool } from '../support/spool.ts';
 
 function mountTmpfs(dir: string, bytes: number): string | undefined {
   try {
@@ -31,7 +31,7 @@ void test('appends stop at the disk reserve, with SPOOL_FULL, and resume once ac
     return;
   }
   const reserve = 6 * 1024 * 1024;
-  const spool = await openSpool({ dir: join(mountPoint, 'spool'), maxBytes: 1e9, minFreeDiskBytes: reserve });
+  const spool = await openTestSpool({ dir: join(mountPoint, 'spool'), maxBytes: 1e9, minFreeDiskBytes: reserve });
   try {
     const payload = Buffer.alloc(20_000, 0x62);
     const seqs: bigint[] = [];

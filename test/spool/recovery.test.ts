@@ -5,14 +5,15 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, openSync, readSync, rmSync, statSync, truncateSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSpool, type Spool } from '../../src/spool/index.ts';
+import { type Spool } from '../../src/spool/index.ts';
+import { openTestSpool } from '../support/spool.ts';
 
 const RECORDS = 20;
 
 /** A spool directory left as a crash would leave it: 20 commits still in the WAL, never closed. */
 async function crashedCopy(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const live = mkdtempSync(join(tmpdir(), 'spool-live-'));
-  const spool = await openSpool({ dir: live, maxBytes: 1e8 });
+  const spool = await openTestSpool({ dir: live, maxBytes: 1e8 });
   for (let i = 0; i < RECORDS; i++) {
     await spool.append([{ payload: Buffer.from(`rec-${i}-${'y'.repeat(i * 50)}`), destinations: ['a'] }]);
   }
@@ -41,7 +42,7 @@ function expectedPrefix(count: number): string[] {
 void test('an intact WAL after a crash is replayed completely and reported', async () => {
   const { dir, cleanup } = await crashedCopy();
   try {
-    const spool = await openSpool({ dir, maxBytes: 1e8 });
+    const spool = await openTestSpool({ dir, maxBytes: 1e8 });
     assert.equal(spool.recovery.cleanShutdown, false);
     assert.ok(spool.recovery.walFramesRecovered >= RECORDS, 'one or more frames per commit');
     assert.equal(spool.recovery.tornBytesDiscarded, 0);
@@ -58,7 +59,7 @@ void test('a WAL torn in the middle of its last frame loses only the last commit
   try {
     const wal = join(dir, 'spool.db-wal');
     truncateSync(wal, statSync(wal).size - 1000);
-    const spool = await openSpool({ dir, maxBytes: 1e8 });
+    const spool = await openTestSpool({ dir, maxBytes: 1e8 });
     assert.ok(spool.recovery.tornBytesDiscarded > 0, 'the partial frame is reported');
     assert.equal(spool.recovery.records, RECORDS - 1);
     assert.deepEqual(await payloads(spool), expectedPrefix(RECORDS - 1));
@@ -86,7 +87,7 @@ void test('a WAL frame that fails its checksum ends the log there: later frames 
     writeSync(fd, byte, 0, 1, position);
     closeSync(fd);
 
-    const spool = await openSpool({ dir, maxBytes: 1e8 });
+    const spool = await openTestSpool({ dir, maxBytes: 1e8 });
     assert.ok(spool.recovery.walFramesDiscarded > 0, 'frames from the bad one on are reported as discarded');
     assert.ok(spool.recovery.walFramesRecovered < frames);
     const served = await payloads(spool);

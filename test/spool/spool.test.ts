@@ -4,15 +4,16 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { openSpool, type Spool, type SpoolOptions } from '../../src/spool/index.ts';
+import { type Spool, type SpoolOptions } from '../../src/spool/index.ts';
 import { isForwarderError } from '../../src/errors.ts';
+import { openTestSpool } from '../support/spool.ts';
 
 async function withSpool(
   options: Partial<SpoolOptions>,
   body: (spool: Spool, dir: string) => Promise<void>,
 ): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
-  const spool = await openSpool({ dir, maxBytes: 64 * 1024 * 1024, ...options });
+  const spool = await openTestSpool({ dir, maxBytes: 64 * 1024 * 1024, ...options });
   try {
     await body(spool, dir);
   } finally {
@@ -77,14 +78,14 @@ void test('batch ids are unique, time-based and keep increasing across a restart
   try {
     let now = 1_700_000_000_000;
     const clock = () => now;
-    const first = await openSpool({ dir, maxBytes: 1e7, clock });
+    const first = await openTestSpool({ dir, maxBytes: 1e7, clock });
     const a = await first.append([
       { payload: payload('1'), destinations: ['a'] },
       { payload: payload('2'), destinations: ['a'] },
     ]);
     await first.close();
     now -= 60_000; // the clock went backwards across the restart
-    const second = await openSpool({ dir, maxBytes: 1e7, clock });
+    const second = await openTestSpool({ dir, maxBytes: 1e7, clock });
     const b = await second.append([{ payload: payload('3'), destinations: ['a'] }]);
     const records = await readAll(second, 'a');
     await second.close();
@@ -257,7 +258,7 @@ void test('expired dedup keys are purged in the background, chunk after chunk, w
 void test('calls made once close() began are refused with SPOOL_CLOSED; calls made before it complete', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
   try {
-    const spool = await openSpool({ dir, maxBytes: 1e7 });
+    const spool = await openTestSpool({ dir, maxBytes: 1e7 });
     const before = spool.append([{ payload: payload('before'), destinations: ['a'] }]);
     const closing = spool.close();
     const isClosed = (error: unknown) => isForwarderError(error) && error.code === 'SPOOL_CLOSED';
@@ -268,7 +269,7 @@ void test('calls made once close() began are refused with SPOOL_CLOSED; calls ma
     assert.equal((await before)[0].status, 'stored', 'a write posted before close() is committed');
     await Promise.all([closing, spool.close()]);
     await assert.rejects(spool.append([{ payload: payload('later'), destinations: ['a'] }]), isClosed);
-    const reopened = await openSpool({ dir, maxBytes: 1e7 });
+    const reopened = await openTestSpool({ dir, maxBytes: 1e7 });
     assert.deepEqual(
       (await reopened.read('a', null, 10)).map((record) => record.payload.toString()),
       ['before'],
@@ -283,25 +284,25 @@ void test('an inspect-only open after a crash keeps the crash visible to the nex
   const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
   const crashed = mkdtempSync(join(tmpdir(), 'spool-crashed-'));
   try {
-    const serving = await openSpool({ dir, maxBytes: 1e7 });
+    const serving = await openTestSpool({ dir, maxBytes: 1e7 });
     await serving.append([{ payload: payload('kept'), destinations: ['a'] }]);
     // The files as a kill -9 would leave them: copied while the spool is open.
     for (const file of ['spool.db', 'spool.db-wal']) cpSync(join(dir, file), join(crashed, file));
     await serving.close();
 
     for (let inspection = 0; inspection < 2; inspection++) {
-      const inspect = await openSpool({ dir: crashed, maxBytes: 1e7, inspectOnly: true });
+      const inspect = await openTestSpool({ dir: crashed, maxBytes: 1e7, inspectOnly: true });
       assert.equal(inspect.recovery.cleanShutdown, false, `inspection ${inspection} sees the crash`);
       assert.equal(inspect.stats().records, 1);
       await inspect.close();
     }
-    const restarted = await openSpool({ dir: crashed, maxBytes: 1e7 });
+    const restarted = await openTestSpool({ dir: crashed, maxBytes: 1e7 });
     assert.equal(restarted.recovery.cleanShutdown, false, 'the serving open after the inspections sees the crash');
     await restarted.close();
-    const inspectAfterClean = await openSpool({ dir: crashed, maxBytes: 1e7, inspectOnly: true });
+    const inspectAfterClean = await openTestSpool({ dir: crashed, maxBytes: 1e7, inspectOnly: true });
     assert.equal(inspectAfterClean.recovery.cleanShutdown, true);
     await inspectAfterClean.close();
-    const again = await openSpool({ dir: crashed, maxBytes: 1e7 });
+    const again = await openTestSpool({ dir: crashed, maxBytes: 1e7 });
     assert.equal(again.recovery.cleanShutdown, true, 'an inspection does not mark a clean shutdown as a crash');
     await again.close();
   } finally {
@@ -313,10 +314,10 @@ void test('an inspect-only open after a crash keeps the crash visible to the nex
 void test('dedup keys survive a restart', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
   try {
-    const first = await openSpool({ dir, maxBytes: 1e7 });
+    const first = await openTestSpool({ dir, maxBytes: 1e7 });
     await first.append([{ payload: payload('a'), destinations: ['a'], dedupKey: 'k' }]);
     await first.close();
-    const second = await openSpool({ dir, maxBytes: 1e7 });
+    const second = await openTestSpool({ dir, maxBytes: 1e7 });
     assert.equal(second.recovery.dedupKeys, 1);
     assert.deepEqual(await second.append([{ payload: payload('b'), destinations: ['a'], dedupKey: 'k' }]), [
       { status: 'duplicate' },
@@ -390,7 +391,7 @@ void test('stats: records, bytes, oldest age and backlog; recovery reports them 
   const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
   try {
     let now = 10_000;
-    const spool = await openSpool({ dir, maxBytes: 1e7, clock: () => now });
+    const spool = await openTestSpool({ dir, maxBytes: 1e7, clock: () => now });
     assert.equal(spool.recovery.cleanShutdown, true);
     assert.equal(spool.stats().oldestAgeMs, 0);
     await spool.append([{ payload: Buffer.alloc(100), destinations: ['a', 'b'] }]);
@@ -409,7 +410,7 @@ void test('stats: records, bytes, oldest age and backlog; recovery reports them 
       isForwarderError(error, 'SPOOL_CLOSED'),
     );
 
-    const reopened = await openSpool({ dir, maxBytes: 1e7 });
+    const reopened = await openTestSpool({ dir, maxBytes: 1e7 });
     assert.equal(reopened.recovery.records, 2);
     assert.equal(reopened.recovery.bytes, stats.bytes);
     assert.deepEqual(reopened.recovery.backlog, { a: 1, b: 2 });
@@ -423,14 +424,16 @@ void test('stats: records, bytes, oldest age and backlog; recovery reports them 
 
 void test('a second spool on the same directory is refused with SPOOL_UNAVAILABLE', async () => {
   await withSpool({}, async (_spool, dir) => {
-    await assert.rejects(openSpool({ dir, maxBytes: 1e7 }), (error) => isForwarderError(error, 'SPOOL_UNAVAILABLE'));
+    await assert.rejects(openTestSpool({ dir, maxBytes: 1e7 }), (error) =>
+      isForwarderError(error, 'SPOOL_UNAVAILABLE'),
+    );
   });
 });
 
 void test('a record whose payload no longer matches its checksum is never served; it moves to the dead letters', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
   try {
-    const spool = await openSpool({ dir, maxBytes: 1e7 });
+    const spool = await openTestSpool({ dir, maxBytes: 1e7 });
     await spool.append([
       { payload: payload('good'), destinations: ['a'] },
       { payload: payload('rotten'), destinations: ['a', 'b'] },
@@ -443,7 +446,7 @@ void test('a record whose payload no longer matches its checksum is never served
 
     const warnings: string[] = [];
     const logger = { info: () => undefined, warn: (_obj: object, msg?: string) => void warnings.push(msg ?? '') };
-    const reopened = await openSpool({ dir, maxBytes: 1e7, logger });
+    const reopened = await openTestSpool({ dir, maxBytes: 1e7, logger });
     try {
       assert.deepEqual(
         (await readAll(reopened, 'a')).map((record) => record.payload.toString()),

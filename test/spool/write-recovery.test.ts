@@ -11,8 +11,9 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openSpool, type Spool } from '../../src/spool/index.ts';
+import { type Spool } from '../../src/spool/index.ts';
 import { isForwarderError } from '../../src/errors.ts';
+import { openTestSpool } from '../support/spool.ts';
 
 function hasPrlimit(): boolean {
   if (process.platform !== 'linux') return false;
@@ -39,7 +40,7 @@ void test(
     const dir = mkdtempSync(join(tmpdir(), 'spool-fault-'));
     const ignoreFileSizeSignal = () => {};
     process.on('SIGXFSZ', ignoreFileSizeSignal);
-    const spool = await openSpool({ dir, maxBytes: 1e7 });
+    const spool = await openTestSpool({ dir, maxBytes: 1e7 });
     try {
       await spool.append([{ payload: Buffer.from('before'), destinations: ['a'] }]);
       setFileSizeLimit('0');
@@ -81,7 +82,7 @@ void test(
     const dir = mkdtempSync(join(tmpdir(), 'spool-fault-'));
     const ignoreFileSizeSignal = () => {};
     process.on('SIGXFSZ', ignoreFileSizeSignal);
-    const spool = await openSpool({ dir, maxBytes: 1e8 });
+    const spool = await openTestSpool({ dir, maxBytes: 1e8 });
     try {
       const stored = await spool.append(
         Array.from({ length: 20 }, (_, i) => ({ payload: Buffer.from(`delivered ${i}`), destinations: ['a'] })),

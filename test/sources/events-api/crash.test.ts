@@ -6,9 +6,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { parseJson } from '../../../src/format/lossless-json.ts';
-import { openSpool } from '../../../src/spool/index.ts';
+
 import { post, readAll, smallBatch, tempSpoolDir } from './support/forwarder.ts';
 import { startChildForwarder } from './support/forwarder-process.ts';
+import { openTestSpool } from '../../support/spool.ts';
 
 const CLIENTS = 8;
 const KILL_AFTER_ACCEPTED = 3000;
@@ -69,7 +70,7 @@ void describe('Events API: kill -9 under load', () => {
       assert.equal(await second.exited, 0);
     }
 
-    const spool = await openSpool({ dir: spoolDir, maxBytes: 1024 ** 3 });
+    const spool = await openTestSpool({ dir: spoolDir, maxBytes: 1024 ** 3 });
     try {
       const stored = (await readAll(spool)).map((record) => {
         const batch = parseJson(record.payload) as {

@@ -5,10 +5,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { parseJson } from '../../../src/format/lossless-json.ts';
-import { openSpool } from '../../../src/spool/index.ts';
+
 import { post, readAll, smallBatch, tempSpoolDir } from './support/forwarder.ts';
 import type { Answer } from './support/forwarder.ts';
 import { startChildForwarder } from './support/forwarder-process.ts';
+import { openTestSpool } from '../../support/spool.ts';
 
 void describe('Events API: disk failure', () => {
   void it('answers 503 SPOOL_IO while writes fail, and stores exactly the batches it answered 202', async () => {
@@ -47,7 +48,7 @@ void describe('Events API: disk failure', () => {
     }
 
     // Reopen the spool without the limit: every 202 is there once, and no batch of the 503 is.
-    const spool = await openSpool({ dir: spoolDir, maxBytes: 1024 ** 3 });
+    const spool = await openTestSpool({ dir: spoolDir, maxBytes: 1024 ** 3 });
     try {
       const stored = (await readAll(spool)).map(
         (record) => (parseJson(record.payload) as { source_request_id: string }).source_request_id,
