@@ -84,7 +84,7 @@ function benchWindows(): void {
     mode: 'device-window',
     batchWindowMs: 600_000,
     sessionTimeoutMs: 1_800_000,
-    maxMessageBytes: 1_048_576,
+    maxRecordBytes: 1_048_576 - 1024,
   });
   const before = heapUsed();
   let start = performance.now();
@@ -101,7 +101,7 @@ function benchWindows(): void {
     mode: 'device-window',
     batchWindowMs: 600_000,
     sessionTimeoutMs: 1_800_000,
-    maxMessageBytes: 1_048_576,
+    maxRecordBytes: 1_048_576 - 1024,
   });
   const all = [...entries(t0)];
   start = performance.now();

@@ -155,8 +155,6 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
       throw new TypeError(`connection ${connection.name}: no output ${connection.output}`);
     return new ConnectionRunner({
       connection,
-      maxMessageBytes:
-        config.outputs.find((output) => output.name === connection.output)?.maxMessageBytes ?? settings.maxRecordBytes,
       maxRecordBytes: settings.maxRecordBytes,
       spool: openedSpool,
       sink,

@@ -40,8 +40,6 @@ import { windowEntryOf, Windower, type ClosedWindow } from './windows.ts';
 
 export interface ConnectionRunnerOptions {
   readonly connection: ConnectionConfig;
-  /** The output's max_message_bytes (windows are cut below it). */
-  readonly maxMessageBytes: number;
   /** Largest record value the sink sends (records are split by events to fit). */
   readonly maxRecordBytes: number;
   readonly spool: Pick<Spool, 'read' | 'get' | 'ack' | 'deadLetter'>;
@@ -112,7 +110,7 @@ export class ConnectionRunner {
         mode: this.#mode,
         batchWindowMs: settings.batchWindowMs,
         sessionTimeoutMs: settings.sessionTimeoutMs,
-        maxMessageBytes: options.maxMessageBytes,
+        maxRecordBytes: options.maxRecordBytes,
       });
     }
     this.#acks = new AckBatcher({

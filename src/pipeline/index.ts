@@ -19,6 +19,6 @@ export {
 } from './outgoing-batch.ts';
 export type { FilterCounts, ForwardingMode, OutgoingBatchResult, SpoolMeta } from './outgoing-batch.ts';
 export { recordKeyOf } from '../sinks/kafka/record-key.ts';
-export { hasSessionEndEvent, RECORD_OVERHEAD_BYTES, windowEntryOf, windowKeyOf, Windower } from './windows.ts';
+export { hasSessionEndEvent, windowEntryOf, windowKeyOf, Windower } from './windows.ts';
 export type { ClosedWindow, CloseReason, WindowEntry, WindowerOptions, WindowMode } from './windows.ts';
 export { mergeSessionWindow, mergeWindow } from './merge-window.ts';

@@ -27,7 +27,6 @@ import type { JsonObject } from '../format/json-value.ts';
 import { isJsonObject } from '../format/json-value.ts';
 import { DueHeap } from './due-heap.ts';
 import { NO_SLOT, SeqPool } from './seq-pool.ts';
-import { RECORD_OVERHEAD_BYTES } from '../sinks/kafka/config.ts';
 
 export type WindowMode = 'device-window' | 'session';
 
@@ -79,11 +78,9 @@ export interface WindowerOptions {
   readonly batchWindowMs: number;
   /** Wait for Complete Batch timeout (ConnectionSettings.sessionTimeoutMs). */
   readonly sessionTimeoutMs: number;
-  /** The topic's max.message.bytes; windows are cut RECORD_OVERHEAD_BYTES below it. */
-  readonly maxMessageBytes: number;
+  /** Largest record value the sink sends (the output's KafkaOutputSettings.maxRecordBytes): a window is cut before its merged batch passes it. */
+  readonly maxRecordBytes: number;
 }
-
-export { RECORD_OVERHEAD_BYTES };
 
 /** An open window. Times are offsets (ms) from the Windower's epoch. */
 interface OpenWindow {
@@ -123,7 +120,7 @@ export class Windower {
     this.#mode = options.mode;
     this.#batchWindowMs = options.batchWindowMs;
     this.#sessionTimeoutMs = options.sessionTimeoutMs;
-    this.#byteBudget = Math.max(1, options.maxMessageBytes - RECORD_OVERHEAD_BYTES);
+    this.#byteBudget = options.maxRecordBytes;
   }
 
   /** Open windows. */

@@ -24,7 +24,7 @@ import type { SpoolRecovery } from './types.ts';
 
 export const DATABASE_FILE = 'spool.db';
 /** Bytes counted per record on top of its payload: row, index and pending entries. */
-const RECORD_OVERHEAD_BYTES = 64;
+const ROW_OVERHEAD_BYTES = 64;
 const PENDING_OVERHEAD_BYTES = 24;
 const DEAD_LETTER_OVERHEAD_BYTES = 96;
 /**
@@ -151,7 +151,7 @@ function bump(map: Map<string, number>, key: string, delta: number): void {
 }
 
 function recordBytes(item: AppendInput, destinations: number): number {
-  return item.payload.length + RECORD_OVERHEAD_BYTES + PENDING_OVERHEAD_BYTES * destinations;
+  return item.payload.length + ROW_OVERHEAD_BYTES + PENDING_OVERHEAD_BYTES * destinations;
 }
 
 function dedupKeyBytes(key: string): number {

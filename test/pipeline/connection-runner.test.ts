@@ -94,7 +94,6 @@ function runnerFor(
 ): ConnectionRunner {
   return new ConnectionRunner({
     connection: { name: 'conn', input: 'in', output: 'out', settings: settings(options.settings) },
-    maxMessageBytes: 1_000_000,
     maxRecordBytes: 900_000,
     spool,
     sink,

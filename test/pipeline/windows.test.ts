@@ -3,13 +3,7 @@ import { describe, test } from 'node:test';
 import type { JsonObject } from '../../src/format/json-value.ts';
 import { parseJson } from '../../src/format/lossless-json.ts';
 import type { ClosedWindow, WindowEntry, WindowerOptions } from '../../src/pipeline/windows.ts';
-import {
-  hasSessionEndEvent,
-  RECORD_OVERHEAD_BYTES,
-  windowEntryOf,
-  windowKeyOf,
-  Windower,
-} from '../../src/pipeline/windows.ts';
+import { hasSessionEndEvent, windowEntryOf, windowKeyOf, Windower } from '../../src/pipeline/windows.ts';
 
 const MINUTE = 60_000;
 const T0 = 1_700_000_000_000;
@@ -19,7 +13,7 @@ function windower(options: Partial<WindowerOptions> = {}): Windower {
     mode: 'device-window',
     batchWindowMs: 10 * MINUTE,
     sessionTimeoutMs: 30 * MINUTE,
-    maxMessageBytes: 1_000_000,
+    maxRecordBytes: 1_000_000,
     ...options,
   });
 }
@@ -108,8 +102,8 @@ void describe('Send as Batch windows', () => {
   });
 
   void test('cuts the window before the merged record would pass max.message.bytes', () => {
-    const maxMessageBytes = 3000 + RECORD_OVERHEAD_BYTES;
-    const w = windower({ maxMessageBytes });
+    const maxRecordBytes = 3000;
+    const w = windower({ maxRecordBytes });
     const e1 = entry('a', T0, { bytes: 1000 });
     const e2 = entry('a', T0 + 1, { bytes: 2000 });
     const e3 = entry('a', T0 + 2, { bytes: 1 });
@@ -125,7 +119,7 @@ void describe('Send as Batch windows', () => {
   });
 
   void test('a single batch larger than the budget is sent alone at once', () => {
-    const w = windower({ maxMessageBytes: 2000 + RECORD_OVERHEAD_BYTES });
+    const w = windower({ maxRecordBytes: 2000 });
     const small = entry('a', T0, { bytes: 500 });
     const huge = entry('a', T0 + 1, { bytes: 5000 });
     w.add(small);
@@ -200,7 +194,7 @@ void describe('Wait for Complete Batch windows', () => {
   });
 
   void test('the size cut applies too', () => {
-    const w = windower({ mode: 'session', maxMessageBytes: 1500 + RECORD_OVERHEAD_BYTES });
+    const w = windower({ mode: 'session', maxRecordBytes: 1500 });
     const e1 = entry('a', T0);
     w.add(e1);
     const closed = w.add(entry('a', T0 + 1, { hasSessionEnd: true }));
@@ -241,7 +235,7 @@ void describe('shutdown and restart', () => {
     void test(`${mode}: rebuild from the unacknowledged entries reproduces the same windows`, () => {
       // A day of traffic from 40 devices, with size cuts, session ends and time cuts; some
       // windows close (and are acknowledged) before the "crash", the rest must come back as they were.
-      const options = { mode, maxMessageBytes: 9000 + RECORD_OVERHEAD_BYTES };
+      const options = { mode, maxRecordBytes: 9000 };
       let random = 12345;
       const rand = (n: number) => {
         random = (random * 1103515245 + 12345) % 2 ** 31;
@@ -282,7 +276,7 @@ void describe('shutdown and restart', () => {
   }
 
   void test('rebuild re-closes windows that were closed but not acknowledged before the crash', () => {
-    const options = { maxMessageBytes: 2500 + RECORD_OVERHEAD_BYTES };
+    const options = { maxRecordBytes: 2500 };
     const before = windower(options);
     const a = [entry('a', T0), entry('a', T0 + 1), entry('a', T0 + 2)];
     const cut = a.flatMap((e) => before.add(e));
