@@ -2,19 +2,19 @@
 // Every decision lives in the module it names; this file only builds them and connects them,
 // in the order a batch travels: HTTP request → spool → connection → Kafka record.
 import type { AddressInfo } from 'node:net';
-import type { ForwarderConfig } from './config/types.ts';
-import { ConnectionRunner } from './pipeline/connection-runner.ts';
-import { startSpoolStats } from './pipeline/connection-spool-stats.ts';
-import { kafkaOutputSettings } from './sinks/kafka/config.ts';
-import { KafkaSink } from './sinks/kafka/sink.ts';
+import type { ForwarderConfig } from './config/index.ts';
+import { ConnectionRunner } from './pipeline/index.ts';
+import { startSpoolStats } from './pipeline/index.ts';
+import { kafkaOutputSettings } from './sinks/kafka/index.ts';
+import { KafkaSink } from './sinks/kafka/index.ts';
 import { openSpool } from './spool/index.ts';
 import type { AppendItem, Spool } from './spool/index.ts';
-import { Authenticator } from './sources/events-api/auth.ts';
-import { createIngestHandler } from './sources/events-api/ingest.ts';
-import { buildOpenApiDocument } from './sources/events-api/openapi.ts';
-import { createEventsApiServer } from './sources/events-api/server.ts';
-import type { Logger } from './telemetry/logger.ts';
-import { Metrics } from './telemetry/metrics.ts';
+import { Authenticator } from './sources/events-api/index.ts';
+import { createIngestHandler } from './sources/events-api/index.ts';
+import { buildOpenApiDocument } from './sources/events-api/index.ts';
+import { createEventsApiServer } from './sources/events-api/index.ts';
+import type { Logger } from './telemetry/index.ts';
+import { Metrics } from './telemetry/index.ts';
 import { ForwarderError } from './errors.ts';
 
 /** How long past server.shutdown_timeout_ms a stop still waits for acknowledgements to reach the spool. */

@@ -12,12 +12,12 @@ import {
   UsageError,
   type CommandDefinition,
 } from './args.ts';
-import { checkCommand } from './commands/check.ts';
-import { dlqListCommand, dlqReplayCommand, dlqShowCommand } from './commands/dlq.ts';
-import { sendSampleCommand } from './commands/send-sample.ts';
-import { serveCommand } from './commands/serve.ts';
-import { spoolStatusCommand } from './commands/spool-status.ts';
-import { testConnectionCommand } from './commands/test-connection.ts';
+import { checkCommand } from './commands/index.ts';
+import { dlqListCommand, dlqReplayCommand, dlqShowCommand } from './commands/index.ts';
+import { sendSampleCommand } from './commands/index.ts';
+import { serveCommand } from './commands/index.ts';
+import { spoolStatusCommand } from './commands/index.ts';
+import { testConnectionCommand } from './commands/index.ts';
 import { eprintln, println, processIo, type CliIo } from './io.ts';
 
 export const COMMANDS: readonly CommandDefinition[] = [

@@ -1,6 +1,6 @@
 // Indented JSON for people (dlq show, the demo) that keeps every number exact: bigints and raw
 // numbers from the lossless parser are written as their digits, as in the records themselves.
-import type { JsonValue } from '../format/json-value.ts';
+import type { JsonValue } from '../format/index.ts';
 
 const nativeJson = JSON as unknown as { rawJSON(text: string): unknown };
 

@@ -4,7 +4,7 @@
 // the order an app would produce them; users, devices and values vary from batch to batch.
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { SUPPORTED_EVENT_TYPES } from '../format/batch.ts';
+import { SUPPORTED_EVENT_TYPES } from '../format/index.ts';
 
 type Model = Record<string, unknown>;
 type ModelClass = new (...args: unknown[]) => Model;

@@ -15,3 +15,4 @@ export { ConfigInvalidError } from './problems.ts';
 export type { ConfigProblem } from './problems.ts';
 export { parseBootstrapServers } from './bootstrap-servers.ts';
 export type * from './types.ts';
+export type { Compression, ConnectionConfig, ConnectionSettings, ForwarderConfig, OutputConfig } from './types.ts';

@@ -7,8 +7,8 @@
 // in the spool, is sent again at the next start and fills the disk meanwhile. A write that fails
 // (a full or failing disk) is retried with backoff until it succeeds, later acks waiting behind it
 // in order; only a stop that cannot wait any longer (abandon) leaves them unwritten.
-import type { Spool } from '../spool/types.ts';
-import type { Logger } from '../telemetry/logger.ts';
+import type { Spool } from '../spool/index.ts';
+import type { Logger } from '../telemetry/index.ts';
 
 export interface AckBatcherOptions {
   readonly destination: string;

@@ -21,16 +21,16 @@
 // so a window whose batches span more than one read is not split.
 // Records are rebuilt byte for byte the same (building is pure), so a resend after a crash
 // carries the same batch_id and message_ids.
-import type { ConnectionConfig } from '../config/types.ts';
+import type { ConnectionConfig } from '../config/index.ts';
 import { deadLetterReason } from '../errors.ts';
-import { isJsonObject, type JsonObject } from '../format/json-value.ts';
-import { parseJson, stringifyJson } from '../format/lossless-json.ts';
-import { buildRecords, type BuiltRecords, type OutgoingRecord } from '../sinks/kafka/request-builder.ts';
-import { eventIdsOf } from '../sinks/kafka/service.ts';
-import type { RecordOutcome, RecordSink } from '../sinks/kafka/sink.ts';
-import type { Spool, SpoolRecord } from '../spool/types.ts';
-import type { Logger } from '../telemetry/logger.ts';
-import type { Metrics } from '../telemetry/metrics.ts';
+import { isJsonObject, type JsonObject } from '../format/index.ts';
+import { parseJson, stringifyJson } from '../format/index.ts';
+import { buildRecords, type BuiltRecords, type OutgoingRecord } from '../sinks/kafka/index.ts';
+import { eventIdsOf } from '../sinks/kafka/index.ts';
+import type { RecordOutcome, RecordSink } from '../sinks/kafka/index.ts';
+import type { Spool, SpoolRecord } from '../spool/index.ts';
+import type { Logger } from '../telemetry/index.ts';
+import type { Metrics } from '../telemetry/index.ts';
 import { AckBatcher } from './connection-acks.ts';
 import { FILTER_REASONS } from './event-types.ts';
 import { mergeSessionWindow, mergeWindow } from './merge-window.ts';

@@ -1,7 +1,7 @@
 // Publishes the spool's numbers as metrics, once a second (stats() is a synchronous snapshot, so
 // this costs nothing): held bytes and batches, oldest age, per-connection backlog, dead letters.
-import type { Spool } from '../spool/types.ts';
-import type { Metrics } from '../telemetry/metrics.ts';
+import type { Spool } from '../spool/index.ts';
+import type { Metrics } from '../telemetry/index.ts';
 
 export function publishSpoolStats(spool: Pick<Spool, 'stats'>, metrics: Metrics, connections: readonly string[]): void {
   const stats = spool.stats();

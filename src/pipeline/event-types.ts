@@ -1,8 +1,8 @@
 // The event types mParticle's Kafka integration forwards ("Supported events" in
 // kafka-integration.md), and the reason an event is held back when a connection setting or
 // that list excludes it.
-import type { ConnectionSettings } from '../config/types.ts';
-import { isSupportedEventType } from '../format/batch.ts';
+import type { ConnectionSettings } from '../config/index.ts';
+import { isSupportedEventType } from '../format/index.ts';
 
 /** Why an event was not forwarded; the values are stable metric label values. */
 export type FilterReason =

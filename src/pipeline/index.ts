@@ -18,7 +18,9 @@ export {
   splitPerEvent,
 } from './outgoing-batch.ts';
 export type { FilterCounts, ForwardingMode, OutgoingBatchResult, SpoolMeta } from './outgoing-batch.ts';
-export { recordKeyOf } from '../sinks/kafka/record-key.ts';
+export { recordKeyOf } from '../sinks/kafka/index.ts';
 export { hasSessionEndEvent, windowEntryOf, windowKeyOf, Windower } from './windows.ts';
 export type { ClosedWindow, CloseReason, WindowEntry, WindowerOptions, WindowMode } from './windows.ts';
 export { mergeSessionWindow, mergeWindow } from './merge-window.ts';
+export { ConnectionRunner } from './connection-runner.ts';
+export { startSpoolStats } from './connection-spool-stats.ts';

@@ -6,8 +6,8 @@
 // the newest batch's, which is stable across restarts because the same seqs form the same
 // window (see windows.ts); each event keeps the message_id it got from its own batch.
 import { createHash } from 'node:crypto';
-import type { JsonObject, JsonValue } from '../format/json-value.ts';
-import { isJsonObject } from '../format/json-value.ts';
+import type { JsonObject, JsonValue } from '../format/index.ts';
+import { isJsonObject } from '../format/index.ts';
 
 /**
  * Send as Batch: the window's outgoing batches (oldest first) as one outgoing batch; null when

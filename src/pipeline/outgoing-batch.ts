@@ -11,9 +11,9 @@
 //
 // What is dropped: api_key / api_keys (input routing, never forwarded), events of types the
 // settings or the supported list exclude, and the fields the settings switch off.
-import type { ConnectionSettings } from '../config/types.ts';
-import type { JsonObject, JsonValue } from '../format/json-value.ts';
-import { isJsonObject } from '../format/json-value.ts';
+import type { ConnectionSettings } from '../config/index.ts';
+import type { JsonObject, JsonValue } from '../format/index.ts';
+import { isJsonObject } from '../format/index.ts';
 import { FILTER_REASONS, filterReasonFor } from './event-types.ts';
 import type { FilterReason } from './event-types.ts';
 import { messageIdFor } from './message-id.ts';

@@ -22,9 +22,9 @@
 // the new entry's receipt time. So `rebuild()` after a restart, re-adding the spool's
 // unacknowledged batches in seq order, reproduces the windows that were open (or closed but not
 // yet acknowledged) before it.
-import { batchMpid, int64ToString } from '../format/batch.ts';
-import type { JsonObject } from '../format/json-value.ts';
-import { isJsonObject } from '../format/json-value.ts';
+import { batchMpid, int64ToString } from '../format/index.ts';
+import type { JsonObject } from '../format/index.ts';
+import { isJsonObject } from '../format/index.ts';
 import { DueHeap } from './due-heap.ts';
 import { NO_SLOT, SeqPool } from './seq-pool.ts';
 

@@ -2,9 +2,9 @@
 import { stringify } from 'yaml';
 import { redactConfig } from '../../config/index.ts';
 import type { ForwarderConfig } from '../../config/index.ts';
-import { configOption, EXIT_OK, type CommandDefinition } from '../args.ts';
-import { describeSecurity, loadCliConfig } from '../config.ts';
-import { formatBytes, println, type CliIo } from '../io.ts';
+import { configOption, EXIT_OK, type CommandDefinition } from '../index.ts';
+import { describeSecurity, loadCliConfig } from '../index.ts';
+import { formatBytes, println, type CliIo } from '../index.ts';
 
 export const checkCommand: CommandDefinition = {
   path: ['check'],

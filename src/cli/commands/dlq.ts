@@ -1,7 +1,7 @@
 // `dlq list|show|replay`: the dead-letter store. Replay puts a dead letter back in its connection's
 // queue (same batch id, new position) for the server to send again when it next runs.
 import type { DeadLetterSummary, Spool } from '../../spool/index.ts';
-import { parseJson } from '../../format/lossless-json.ts';
+import { parseJson } from '../../format/index.ts';
 import {
   configOption,
   EXIT_FAILED,
@@ -12,12 +12,12 @@ import {
   UsageError,
   type CommandDefinition,
   type ParsedArgs,
-} from '../args.ts';
-import { loadCliConfig } from '../config.ts';
-import { eprintln, formatBytes, formatTable, println, type CliIo } from '../io.ts';
-import { createProgressBar } from '../progress-bar.ts';
-import { prettyJson } from '../pretty-json.ts';
-import { busyMessage, openSpoolForCli } from '../spool-access.ts';
+} from '../index.ts';
+import { loadCliConfig } from '../index.ts';
+import { eprintln, formatBytes, formatTable, println, type CliIo } from '../index.ts';
+import { createProgressBar } from '../index.ts';
+import { prettyJson } from '../index.ts';
+import { busyMessage, openSpoolForCli } from '../index.ts';
 
 const connectionOption = { flag: '--connection NAME', help: 'only the dead letters of this connection' };
 

@@ -10,12 +10,12 @@ import {
   integerValue,
   stringValue,
   type CommandDefinition,
-} from '../args.ts';
-import { loadCliConfig } from '../config.ts';
-import { eprintln, println } from '../io.ts';
+} from '../index.ts';
+import { loadCliConfig } from '../index.ts';
+import { eprintln, println } from '../index.ts';
 import type { ForwarderConfig } from '../../config/index.ts';
-import { buildSampleBatches } from '../sample-batches.ts';
-import { sendBatch, sendBulk, type SendOutcome, type SendTarget } from '../send-batches.ts';
+import { buildSampleBatches } from '../index.ts';
+import { sendBatch, sendBulk, type SendOutcome, type SendTarget } from '../index.ts';
 
 export const sendSampleCommand: CommandDefinition = {
   path: ['send-sample'],

@@ -3,9 +3,9 @@
 // configured deadline. A second signal, or a close that overruns the deadline, ends the process at once.
 import type { LogLevel } from '../../config/index.ts';
 import { startForwarder } from '../../main.ts';
-import { createLogger } from '../../telemetry/logger.ts';
-import { configOption, EXIT_FAILED, EXIT_OK, stringValue, UsageError, type CommandDefinition } from '../args.ts';
-import { loadCliConfig } from '../config.ts';
+import { createLogger } from '../../telemetry/index.ts';
+import { configOption, EXIT_FAILED, EXIT_OK, stringValue, UsageError, type CommandDefinition } from '../index.ts';
+import { loadCliConfig } from '../index.ts';
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 /** Time allowed beyond shutdown_timeout_ms for the sinks and the spool to close after the HTTP server. */

@@ -3,10 +3,10 @@
 // figures are read from its GET /metrics instead.
 import type { ForwarderConfig } from '../../config/index.ts';
 import type { SpoolStats } from '../../spool/index.ts';
-import { configOption, EXIT_FAILED, EXIT_OK, type CommandDefinition } from '../args.ts';
-import { loadCliConfig } from '../config.ts';
-import { formatBytes, formatDuration, formatTable, println, type CliIo } from '../io.ts';
-import { busyMessage, openSpoolForCli } from '../spool-access.ts';
+import { configOption, EXIT_FAILED, EXIT_OK, type CommandDefinition } from '../index.ts';
+import { loadCliConfig } from '../index.ts';
+import { formatBytes, formatDuration, formatTable, println, type CliIo } from '../index.ts';
+import { busyMessage, openSpoolForCli } from '../index.ts';
 
 export const spoolStatusCommand: CommandDefinition = {
   path: ['spool', 'status'],

@@ -1,11 +1,11 @@
 // `test-connection <output>`: the staged diagnosis of one output (src/sinks/kafka/diagnose.ts),
 // one line per stage with PASS/WARN/FAIL/SKIP, the facts found under it and, where something is
 // wrong, the fix. Exits 1 at the first failing stage.
-import { diagnoseKafkaOutput, STAGES, type StageResult } from '../../sinks/kafka/diagnose.ts';
-import { configOption, EXIT_FAILED, EXIT_OK, EXIT_USAGE, integerValue, type CommandDefinition } from '../args.ts';
-import { outputSecurity } from '../../sinks/kafka/config.ts';
-import { describeSecurity, loadCliConfig } from '../config.ts';
-import { eprintln, isInteractive, println, type CliIo } from '../io.ts';
+import { diagnoseKafkaOutput, STAGES, type StageResult } from '../../sinks/kafka/index.ts';
+import { configOption, EXIT_FAILED, EXIT_OK, EXIT_USAGE, integerValue, type CommandDefinition } from '../index.ts';
+import { outputSecurity } from '../../sinks/kafka/index.ts';
+import { describeSecurity, loadCliConfig } from '../index.ts';
+import { eprintln, isInteractive, println, type CliIo } from '../index.ts';
 
 export const testConnectionCommand: CommandDefinition = {
   path: ['test-connection'],

@@ -1,7 +1,7 @@
 // An output's configuration (OutputConfig, as the loader gives it) turned into what the Kafka sink
 // needs: a client connection, client tuning, and the sink's own limits. No defaults live here; the
 // config schema is the one place for them.
-import type { Compression, OutputConfig } from '../../config/types.ts';
+import type { Compression, OutputConfig } from '../../config/index.ts';
 import {
   kafkaConnection,
   type ClientTuning,

@@ -1,8 +1,8 @@
 // The Kafka record key: the batch's MPID, so that each user's events land on one partition,
 // in order. A batch without an MPID gets no key (null), and the producer picks a partition;
 // an empty-string key would instead send every anonymous batch to the same partition.
-import { batchMpid, int64ToString } from '../../format/batch.ts';
-import type { JsonObject } from '../../format/json-value.ts';
+import { batchMpid, int64ToString } from '../../format/index.ts';
+import type { JsonObject } from '../../format/index.ts';
 
 /**
  * The record key of an (inbound or outgoing) batch: its MPID as exact decimal digits (a

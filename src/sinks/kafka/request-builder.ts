@@ -5,8 +5,8 @@
 // events into several records that each fit, each with the whole batch context (the config
 // documents this); an event that is too large even alone cannot be sent and is reported as
 // oversized, for the caller to dead-letter.
-import type { JsonObject, JsonValue } from '../../format/json-value.ts';
-import { stringifyJson } from '../../format/lossless-json.ts';
+import type { JsonObject, JsonValue } from '../../format/index.ts';
+import { stringifyJson } from '../../format/index.ts';
 import { recordKeyOf } from './record-key.ts';
 
 export interface OutgoingRecord {

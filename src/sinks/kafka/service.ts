@@ -16,10 +16,10 @@
 // The producer is replaced only where Kafka's protocol requires a new producer id (the table's
 // freshProducer: OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID, INVALID_PRODUCER_EPOCH…):
 // a fresh producer id is what would let the broker write a resend twice.
-import { isJsonObject } from '../../format/json-value.ts';
-import { parseJson, stringifyJson } from '../../format/lossless-json.ts';
-import type { Logger } from '../../telemetry/logger.ts';
-import type { Metrics } from '../../telemetry/metrics.ts';
+import { isJsonObject } from '../../format/index.ts';
+import { parseJson, stringifyJson } from '../../format/index.ts';
+import type { Logger } from '../../telemetry/index.ts';
+import type { Metrics } from '../../telemetry/index.ts';
 import type { KafkaOutputSettings } from './config.ts';
 import { classifyKafkaError, type KafkaErrorClassification } from './error-table.ts';
 import {

@@ -9,8 +9,8 @@
 // did not write (see service.ts), and the library's own retries of a request keep its producer
 // id and sequence numbers, so the broker does not write them twice. Throughput comes from large
 // requests, not from parallel ones.
-import type { Logger } from '../../telemetry/logger.ts';
-import type { Metrics } from '../../telemetry/metrics.ts';
+import type { Logger } from '../../telemetry/index.ts';
+import type { Metrics } from '../../telemetry/index.ts';
 import type { KafkaOutputSettings } from './config.ts';
 import type { OutgoingRecord } from './request-builder.ts';
 import { KafkaService, type OutputProblem, type OutputState, type RecordOutcome } from './service.ts';

@@ -26,8 +26,8 @@
 // Event data is validated by dispatching on `event_type` (validate-batch.ts) rather than through
 // a oneOf over 17 shapes, whose errors are unreadable. `batchJsonSchema` still states the whole
 // batch with that oneOf, for documents such as GET /openapi.json.
-import { SUPPORTED_EVENT_TYPES, UNSUPPORTED_EVENT_TYPES } from '../../format/batch.ts';
-import type { EventType } from '../../format/batch.ts';
+import { SUPPORTED_EVENT_TYPES, UNSUPPORTED_EVENT_TYPES } from '../../format/index.ts';
+import type { EventType } from '../../format/index.ts';
 
 // A JSON Schema fragment. Plain data: kept JSON-serialisable so it can be published as is.
 export type Schema = { [keyword: string]: unknown };

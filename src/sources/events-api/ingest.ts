@@ -5,11 +5,11 @@
 // spool has fsync'd the batches.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ForwarderError, isForwarderError } from '../../errors.ts';
-import { parseJson, stringifyJsonToBuffer } from '../../format/lossless-json.ts';
-import type { JsonValue } from '../../format/json-value.ts';
-import type { AppendItem, Spool } from '../../spool/types.ts';
-import type { Logger } from '../../telemetry/logger.ts';
-import type { Metrics } from '../../telemetry/metrics.ts';
+import { parseJson, stringifyJsonToBuffer } from '../../format/index.ts';
+import type { JsonValue } from '../../format/index.ts';
+import type { AppendItem, Spool } from '../../spool/index.ts';
+import type { Logger } from '../../telemetry/index.ts';
+import type { Metrics } from '../../telemetry/index.ts';
 import type { Authenticator } from './auth.ts';
 import { checkContentType, readBody } from './read-body.ts';
 import { sendAccepted, sendError } from './respond.ts';

@@ -5,8 +5,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ForwarderError } from '../../errors.ts';
-import type { Logger } from '../../telemetry/logger.ts';
-import type { Metrics } from '../../telemetry/metrics.ts';
+import type { Logger } from '../../telemetry/index.ts';
+import type { Metrics } from '../../telemetry/index.ts';
 import { sendError, sendJson } from './respond.ts';
 
 /** What the server needs from the rest of the service. */

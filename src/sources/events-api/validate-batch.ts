@@ -14,10 +14,10 @@ import {
   UNSUPPORTED_EVENT_TYPES,
   int64Value,
   isKnownEventType,
-} from '../../format/batch.ts';
-import type { EventType } from '../../format/batch.ts';
-import { isJsonObject, isRawJsonNumber } from '../../format/json-value.ts';
-import type { JsonObject, JsonValue } from '../../format/json-value.ts';
+} from '../../format/index.ts';
+import type { EventType } from '../../format/index.ts';
+import { isJsonObject, isRawJsonNumber } from '../../format/index.ts';
+import type { JsonObject, JsonValue } from '../../format/index.ts';
 import { batchEnvelopeSchema, definitions, eventDataSchemas } from './batch-schema.ts';
 
 export interface BatchValidationError {

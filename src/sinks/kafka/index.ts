@@ -1,0 +1,10 @@
+// The public face of sinks/kafka/: what other folders of src/ may import from it.
+export { kafkaOutputSettings, outputSecurity } from './config.ts';
+export { STAGES, diagnoseKafkaOutput } from './diagnose.ts';
+export type { StageResult } from './diagnose.ts';
+export { recordKeyOf } from './record-key.ts';
+export { buildRecords } from './request-builder.ts';
+export type { BuiltRecords, OutgoingRecord } from './request-builder.ts';
+export { eventIdsOf } from './service.ts';
+export { KafkaSink } from './sink.ts';
+export type { RecordOutcome, RecordSink } from './sink.ts';

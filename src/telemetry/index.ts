@@ -1,0 +1,4 @@
+// The public face of telemetry/: what other folders of src/ may import from it.
+export { createLogger } from './logger.ts';
+export type { Logger } from './logger.ts';
+export { Metrics } from './metrics.ts';
