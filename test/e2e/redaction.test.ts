@@ -78,7 +78,7 @@ async function runCaptured(
   };
   if (options.wrongPassword !== undefined) secrets['wrong SASL password'] = options.wrongPassword;
 
-  const child = await spawnForwarder(configPath, { env: { KF_E2E_LOG_CONFIG: '1' } });
+  const child = await spawnForwarder(configPath);
   children.push(child);
   const answers: string[] = [];
   const runId = newRunId();

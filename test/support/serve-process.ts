@@ -2,7 +2,9 @@
 // process and waits until it listens. Tests signal it (SIGTERM, SIGKILL) and search what it wrote,
 // so the CLI's own shutdown path, deadline and exit code are what they exercise.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 
 const CLI_ENTRY = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -25,6 +27,10 @@ export interface ServeOptions {
    * command the README documents (the config then comes through KAFKA_FORWARDER_CONFIG).
    */
   readonly via?: 'cli' | 'npm-start';
+  /** Node flags for the CLI process (e.g. the server's V8 flags, --cpu-prof); not with npm-start. */
+  readonly nodeArgs?: readonly string[];
+  /** Also wait until /readyz answers 200 (ready, or degraded): the spool is open and ingest takes batches. */
+  readonly waitForReady?: boolean;
   readonly startTimeoutMs?: number;
 }
 
@@ -37,10 +43,14 @@ export async function startServe(configPath: string, options: ServeOptions = {})
           env: { ...process.env, ...options.env, KAFKA_FORWARDER_CONFIG: configPath },
           stdio: ['ignore', 'pipe', 'pipe'],
         })
-      : spawn(process.execPath, [CLI_ENTRY, 'serve', '--config', configPath], {
-          env: { ...process.env, ...options.env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+      : spawn(
+          process.execPath,
+          [...(options.nodeArgs ?? []), CLI_ENTRY, 'serve', '--config', configPath, ...logLevelArgs(configPath)],
+          {
+            env: { ...process.env, ...options.env },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
   const chunks: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -63,7 +73,8 @@ export async function startServe(configPath: string, options: ServeOptions = {})
     ).unref();
   });
   try {
-    await listening;
+    const listeningOn = await listening;
+    if (options.waitForReady === true) await waitForReadyz(listeningOn, options.startTimeoutMs ?? 30_000, chunks);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
@@ -78,4 +89,26 @@ export async function startServe(configPath: string, options: ServeOptions = {})
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
   };
+}
+
+async function waitForReadyz(port: number, timeoutMs: number, chunks: readonly string[]): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (response) => response.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    if (Date.now() > deadline) throw new Error(`serve never became ready:\n${chunks.join('').slice(-4000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * The port comes from the "listening" line, an info line: a config that logs only warnings and
+ * worse is run at info, so that the port (a config may say 0) can be read.
+ */
+function logLevelArgs(configPath: string): string[] {
+  const level = (parse(readFileSync(configPath, 'utf8')) as { log_level?: string } | null)?.log_level ?? 'info';
+  return ['warn', 'error', 'fatal', 'silent'].includes(level) ? ['--log-level', 'info'] : [];
 }

@@ -1,7 +1,7 @@
 // `serve`: run the forwarder until SIGTERM or SIGINT, then shut down gracefully (readiness fails,
 // new requests get 503, in-flight ones finish, sinks flush, the spool closes) within the
 // configured deadline. A second signal, or a close that overruns the deadline, ends the process at once.
-import type { LogLevel } from '../../config/index.ts';
+import { redactConfig, type LogLevel } from '../../config/index.ts';
 import { startForwarder } from '../../main.ts';
 import { createLogger } from '../../telemetry/index.ts';
 import { configOption, EXIT_FAILED, EXIT_OK, stringValue, UsageError, type CommandDefinition } from '../index.ts';
@@ -33,6 +33,8 @@ export const serveCommand: CommandDefinition = {
     if (typeof loaded === 'number') return loaded;
     const { config } = loaded;
     const logger = createLogger({ level: (level as LogLevel | undefined) ?? config.logLevel });
+    // Secrets are replaced before logging; the logger would censor them as well.
+    logger.debug({ config: redactConfig(config) }, 'configuration loaded');
     let forwarder;
     try {
       forwarder = await startForwarder(config, { logger });
