@@ -1,17 +1,17 @@
 // A real forwarder (src/main.ts) wired to the test Kafka cluster, in this process or as a child
 // process (so fault tests can kill -9 it). The configuration goes through the project's own
 // loader (buildConfig), as a kafka-forwarder.yaml would.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildConfig } from '../../src/config/index.ts';
 import { startForwarder, type Forwarder } from '../../src/main.ts';
 import { silentLogger, type Logger } from '../../src/telemetry/logger.ts';
 import type { JsonObject } from '../../src/format/json-value.ts';
 import { parseJson } from '../../src/format/lossless-json.ts';
+import { startServe } from './serve-process.ts';
 import { readRecords, securitySettings, type KafkaCluster, type TestSecurity } from './kafka.ts';
 
 export const API_KEY = 'kafka-e2e-key';
@@ -19,8 +19,6 @@ export const API_SECRET = 'kafka-e2e-secret';
 export const INPUT = 'app';
 export const OUTPUT = 'kafka';
 export const CONNECTION = 'app-to-kafka';
-export const NODE = new URL('../../node_modules/.bin/node', import.meta.url).pathname;
-const PROCESS_ENTRY = new URL('./forwarder-process.ts', import.meta.url).pathname;
 
 export interface KafkaForwarderSetup {
   readonly cluster: KafkaCluster;
@@ -107,6 +105,8 @@ export interface ForwarderProcess {
   readonly spoolDir: string;
   /** Resolves with the exit code, or the signal that ended it. */
   readonly exited: Promise<number | NodeJS.Signals | null>;
+  /** Everything it wrote so far. */
+  output(): string;
   /** SIGTERM (graceful close) and wait for the exit. */
   stop(): Promise<number | NodeJS.Signals | null>;
   /** SIGKILL (kill -9) and wait for the exit. */
@@ -114,62 +114,32 @@ export interface ForwarderProcess {
 }
 
 /**
- * Starts test/support/forwarder-process.ts with the project's Node 24 and waits for its port line.
- * Its logs (stderr) go to `<spoolDir>.log` unless `inheritStderr` is set.
+ * Starts the real `kafka-forwarder serve` (test/support/serve-process.ts) on this setup's config and
+ * waits until it is ready. Its output is kept in memory (ForwarderProcess.output()).
  */
-export async function startForwarderProcess(
-  setup: KafkaForwarderSetup,
-  options: { inheritStderr?: boolean } = {},
-): Promise<ForwarderProcess> {
+export async function startForwarderProcess(setup: KafkaForwarderSetup): Promise<ForwarderProcess> {
   const spoolDir = setup.spoolDir ?? tempDir();
-  const configPath = `${spoolDir}.config.json`;
+  // JSON is YAML: the CLI reads the document as it is.
+  const configPath = `${spoolDir}.config.yaml`;
   writeFileSync(configPath, JSON.stringify(rawForwarderConfig({ logLevel: 'info', ...setup, spoolDir })), {
     mode: 0o600,
   });
-  const logPath = `${spoolDir}.log`;
-  const child = spawn(NODE, [PROCESS_ENTRY, configPath], {
-    stdio: ['ignore', 'pipe', options.inheritStderr === true ? 'inherit' : 'pipe'],
-  });
-  if (options.inheritStderr !== true) {
-    child.stderr?.on('data', (chunk: Buffer) => writeFileSync(logPath, chunk, { flag: 'a' }));
-  }
-  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
-    child.once('exit', (code, signal) => resolve(signal ?? code)),
-  );
-  const lines = createInterface({ input: child.stdout! });
-  const ready = await new Promise<{ port: number; pid: number }>((resolve, reject) => {
-    lines.once('line', (line) => {
-      try {
-        resolve(JSON.parse(line) as { port: number; pid: number });
-      } catch {
-        reject(new Error(`unexpected output from the forwarder process: ${line}`));
-      }
-    });
-    void exited.then((how) =>
-      reject(new Error(`the forwarder process exited before it listened (${how}); log: ${readLog(logPath)}`)),
-    );
-  });
+  const served = await startServe(configPath, { waitForReady: true });
+  const exited = served.exited.then(({ code, signal }) => signal ?? code);
   const signal = (name: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(name);
+    served.kill(name);
     return exited;
   };
   return {
-    child,
-    pid: ready.pid,
-    url: `http://127.0.0.1:${ready.port}`,
+    child: served.process,
+    pid: served.pid,
+    url: `http://127.0.0.1:${served.port}`,
     spoolDir,
     exited,
+    output: () => served.output(),
     stop: () => signal('SIGTERM'),
     kill: () => signal('SIGKILL'),
   };
-}
-
-function readLog(path: string): string {
-  try {
-    return readFileSync(path, 'utf8').slice(-2000);
-  } catch {
-    return '(none)';
-  }
 }
 
 export function basicAuth(key = API_KEY, secret = API_SECRET): string {

@@ -29,6 +29,8 @@ export interface ServeOptions {
   readonly via?: 'cli' | 'npm-start';
   /** Node flags for the CLI process (e.g. the server's V8 flags, --cpu-prof); not with npm-start. */
   readonly nodeArgs?: readonly string[];
+  /** Shell commands run before exec'ing node, e.g. `trap '' XFSZ; ulimit -f 4096` (cli only). */
+  readonly shellPrefix?: string;
   /** Also wait until /readyz answers 200 (ready, or degraded): the spool is open and ingest takes batches. */
   readonly waitForReady?: boolean;
   readonly startTimeoutMs?: number;
@@ -43,22 +45,18 @@ export async function startServe(configPath: string, options: ServeOptions = {})
           env: { ...process.env, ...options.env, KAFKA_FORWARDER_CONFIG: configPath },
           stdio: ['ignore', 'pipe', 'pipe'],
         })
-      : spawn(
-          process.execPath,
+      : spawnCli(
           [...(options.nodeArgs ?? []), CLI_ENTRY, 'serve', '--config', configPath, ...logLevelArgs(configPath)],
-          {
-            env: { ...process.env, ...options.env },
-            stdio: ['ignore', 'pipe', 'pipe'],
-          },
+          options,
         );
   const chunks: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
-  child.stderr.setEncoding('utf8').on('data', (text: string) => chunks.push(text));
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => chunks.push(text));
   let port: number | undefined;
   const listening = new Promise<number>((resolve, reject) => {
-    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
       chunks.push(text);
       if (port !== undefined) return;
       const match = /"listening":"[^"]*:(\d+)"/.exec(chunks.join(''));
@@ -111,4 +109,27 @@ async function waitForReadyz(port: number, timeoutMs: number, chunks: readonly s
 function logLevelArgs(configPath: string): string[] {
   const level = (parse(readFileSync(configPath, 'utf8')) as { log_level?: string } | null)?.log_level ?? 'info';
   return ['warn', 'error', 'fatal', 'silent'].includes(level) ? ['--log-level', 'info'] : [];
+}
+
+function spawnCli(args: string[], options: ServeOptions) {
+  const spawnOptions = {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[],
+  };
+  if (options.shellPrefix === undefined) return spawn(process.execPath, args, spawnOptions);
+  // exec: the shell is replaced by node, so signals and the exit status are the server's own.
+  return spawn('/bin/sh', ['-c', `${options.shellPrefix}; exec "$0" "$@"`, process.execPath, ...args], spawnOptions);
+}
+
+/** The spool's recovery report, from the "spool opened" log line (info). */
+export async function spoolRecovery(served: ServeProcess, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const line of served.output().split('\n')) {
+      if (!line.includes('"msg":"spool opened"') || !line.includes('"recovery"')) continue;
+      return (JSON.parse(line) as { recovery: Record<string, unknown> }).recovery;
+    }
+    if (Date.now() > deadline) throw new Error(`no "spool opened" line:\n${served.output().slice(-3000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -1,16 +1,11 @@
-// Starts support/forwarder-child.ts as a child process with the project's Node 24, optionally under a
-// shell prefix (e.g. a ulimit), and waits for its READY line.
-import { spawn } from 'node:child_process';
+// Runs the real `kafka-forwarder serve` (test/support/serve-process.ts) on a test config, optionally
+// under a shell prefix (e.g. a ulimit), for tests that kill or limit it.
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { basename, join } from 'node:path';
+import { spoolRecovery, startServe } from '../../../support/serve-process.ts';
 import { rawTestConfig } from './forwarder.ts';
 import type { ConfigOverrides } from './forwarder.ts';
-
-// The Node running this test (the one the project pins), wherever the clone lives.
-export const NODE = process.execPath;
-const CHILD = new URL('./forwarder-child.ts', import.meta.url).pathname;
 
 export interface ChildForwarder {
   readonly child: ChildProcess;
@@ -26,25 +21,15 @@ export interface ChildOptions extends ConfigOverrides {
 }
 
 export async function startChildForwarder(options: ChildOptions): Promise<ChildForwarder> {
-  const configFile = join(options.spoolDir, '..', `${options.spoolDir.split('/').pop()}.config.json`);
+  // JSON is YAML: the real CLI reads the same document.
+  const configFile = join(options.spoolDir, '..', `${basename(options.spoolDir)}.config.yaml`);
   writeFileSync(configFile, JSON.stringify(rawTestConfig(options)));
-  const child =
-    options.shellPrefix === undefined
-      ? spawn(NODE, [CHILD, configFile], { stdio: ['ignore', 'pipe', 'inherit'] })
-      : spawn('/bin/sh', ['-c', `${options.shellPrefix}; exec "$0" "$@"`, NODE, CHILD, configFile], {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
-  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
-    child.once('exit', (code, signal) => resolve(signal ?? code)),
-  );
-  const lines = createInterface({ input: child.stdout });
-  const ready = await new Promise<{ port: number; recovery: Record<string, unknown> }>((resolve, reject) => {
-    lines.once('line', (line) => {
-      if (line.startsWith('READY '))
-        resolve(JSON.parse(line.slice(6)) as { port: number; recovery: Record<string, unknown> });
-      else reject(new Error(`unexpected output from the forwarder child: ${line}`));
-    });
-    void exited.then((how) => reject(new Error(`the forwarder child exited before it was ready (${how})`)));
-  });
-  return { child, url: `http://127.0.0.1:${ready.port}`, recovery: ready.recovery, exited };
+  const served = await startServe(configFile, { shellPrefix: options.shellPrefix });
+  const recovery = await spoolRecovery(served);
+  return {
+    child: served.process,
+    url: `http://127.0.0.1:${served.port}`,
+    recovery,
+    exited: served.exited.then(({ code, signal }) => signal ?? code),
+  };
 }
