@@ -16,7 +16,7 @@ import { startKafkaCluster, type KafkaCluster } from '../../tools/kafka/cluster.
 import { uniqueTopicName } from '../support/kafka.ts';
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { writeE2eConfig } from './support/config.ts';
-import { LoadGenerator, type LoadResult } from './support/load.ts';
+import { basicAuth, LoadGenerator, type LoadResult } from './support/load.ts';
 import { httpGet, metricValue } from './support/metrics.ts';
 import { credentials, newRunId, sleep, tempDir, waitUntil } from './support/scenario.ts';
 import { describeReport, verifyDelivery, type DeliveryReport } from './support/verify.ts';
@@ -89,6 +89,15 @@ async function fillDisk(port: number, auth: { apiKey: string; apiSecret: string 
   }
 }
 
+/** One small batch by plain fetch, to read the answer's status, headers and body. */
+function postEmptyBatch(port: number, auth: { apiKey: string; apiSecret: string }): Promise<Response> {
+  return fetch(`http://127.0.0.1:${port}/v2/events`, {
+    method: 'POST',
+    headers: { authorization: basicAuth(auth.apiKey, auth.apiSecret), 'content-type': 'application/json' },
+    body: JSON.stringify({ environment: 'development', mpid: 1, events: [] }),
+  });
+}
+
 function assertDelivered(report: DeliveryReport, label: string): void {
   assert.deepEqual(report.missing, [], `${label}: every accepted event arrived`);
   assert.deepEqual(report.duplicates, [], `${label}: no event arrived twice`);
@@ -138,14 +147,7 @@ test(
       status: 503,
       reason: "the spool's disk has less free space than spool.min_free_disk_bytes",
     });
-    const refused = await fetch(`http://127.0.0.1:${port}/v2/events`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${auth.apiKey}:${auth.apiSecret}`).toString('base64')}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({ environment: 'development', mpid: 1, events: [] }),
-    });
+    const refused = await postEmptyBatch(port, auth);
     assert.equal(refused.status, 429);
     assert.equal(refused.headers.get('retry-after'), '5');
     const refusal = (await refused.json()) as { errors: { reason: string; message: string }[] };
@@ -162,14 +164,7 @@ test(
       120_000,
     );
     const recoveredInMs = Date.now() - kafkaBackAt;
-    const after202 = await fetch(`http://127.0.0.1:${port}/v2/events`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${auth.apiKey}:${auth.apiSecret}`).toString('base64')}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({ environment: 'development', mpid: 1, events: [] }),
-    });
+    const after202 = await postEmptyBatch(port, auth);
     assert.equal(after202.status, 202, 'new batches are accepted again');
     const reportA = await verifyDelivery(kafka, { topic, runId: runA, accepted: resultA.accepted, timeoutMs: 60_000 });
     t.diagnostic(describeReport('after the disk filled', resultA.acceptedEvents, reportA));

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { attachKafkaCluster, startKafkaCluster, type KafkaCluster } from '../../tools/kafka/cluster.ts';
+import type { KafkaOutputSettings } from '../../src/sinks/kafka/config.ts';
 import {
   connectPlaintextForTests,
   createConsumer,
@@ -139,4 +140,26 @@ export async function readRecords(
     clearTimeout(timer);
     await consumer.close(true).catch(() => {});
   }
+}
+
+/** Kafka sink settings on the test cluster's plaintext listener, for tests that drive KafkaService directly. */
+export function testOutputSettings(
+  cluster: KafkaCluster,
+  topic: string,
+  overrides: Partial<KafkaOutputSettings> = {},
+): KafkaOutputSettings {
+  return {
+    output: 'test-output',
+    topic,
+    connection: plaintextConnection(cluster),
+    client: { clientId: 'service-test', connectTimeoutMs: 5000, requestTimeoutMs: 10_000 },
+    compression: 'none',
+    maxRecordBytes: 1_000_000,
+    requestMaxBytes: 1_000_000,
+    lingerMs: 0,
+    retryBackoffMinMs: 50,
+    retryBackoffMaxMs: 200,
+    description: { bootstrapServers: 'test', securityProtocol: 'PLAINTEXT', topic },
+    ...overrides,
+  };
 }

@@ -13,8 +13,8 @@ import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { Metrics } from '../../../src/telemetry/metrics.ts';
 import {
   getTestKafkaCluster,
-  plaintextConnection,
   readRecords,
+  testOutputSettings,
   uniqueTopicName,
   type KafkaCluster,
 } from '../../support/kafka.ts';
@@ -31,19 +31,12 @@ after(() => {
 });
 
 function settingsFor(topic: string): KafkaOutputSettings {
-  return {
+  return testOutputSettings(cluster, topic, {
     output: 'resend-test',
-    topic,
-    connection: plaintextConnection(cluster),
     client: { clientId: 'resend-test', connectTimeoutMs: 3000, requestTimeoutMs: 700, retryDelayMs: 100 },
-    compression: 'none',
-    maxRecordBytes: 1_000_000,
-    requestMaxBytes: 1_000_000,
-    lingerMs: 0,
     retryBackoffMinMs: 100,
     retryBackoffMaxMs: 300,
-    description: { bootstrapServers: 'test', securityProtocol: 'PLAINTEXT', topic },
-  };
+  });
 }
 
 test(

@@ -11,8 +11,8 @@ import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { Metrics } from '../../../src/telemetry/metrics.ts';
 import {
   getTestKafkaCluster,
-  plaintextConnection,
   readRecords,
+  testOutputSettings,
   uniqueTopicName,
   type KafkaCluster,
 } from '../../support/kafka.ts';
@@ -23,19 +23,7 @@ before(async () => {
 });
 
 function settingsFor(topic: string): KafkaOutputSettings {
-  return {
-    output: 'test-output',
-    topic,
-    connection: plaintextConnection(cluster),
-    client: { clientId: 'service-test', retries: 0, connectTimeoutMs: 5000, requestTimeoutMs: 10_000 },
-    compression: 'none',
-    maxRecordBytes: 1_000_000,
-    requestMaxBytes: 1_000_000,
-    lingerMs: 0,
-    retryBackoffMinMs: 50,
-    retryBackoffMaxMs: 200,
-    description: { bootstrapServers: 'test', securityProtocol: 'PLAINTEXT', topic },
-  };
+  return testOutputSettings(cluster, topic);
 }
 
 /** Records in the topic, over all partitions (an idempotent, non-transactional producer writes no markers). */
