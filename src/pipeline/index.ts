@@ -3,7 +3,7 @@
 //
 //   per batch:   buildOutgoingBatch(inbound, {batchId, receivedAtMs}, settings) → batch | null
 //   per-event:   splitPerEvent(batch) → one record per event
-//   windows:     Windower.add(windowEntryOf(…)) / due(now) / drainAll(now) / rebuild(entries)
+//   windows:     Windower.add(windowEntryOf(…)) / due(now) / drainAll(now)
 //                → ClosedWindow{seqs}; read those batches, rebuild them, then
 //                mergeWindow(batches) (Send as Batch) or mergeSessionWindow(batches) (Wait for Complete Batch)
 //   key:         recordKeyOf(batch) → MPID digits | null

@@ -19,7 +19,7 @@
 //
 // Determinism: what windows form depends only on the entries and their order, never on when
 // `due()` happens to be called, because `add()` itself closes a window that was already due at
-// the new entry's receipt time. So `rebuild()` after a restart, re-adding the spool's
+// the new entry's receipt time. So a restart, re-adding the spool's
 // unacknowledged batches in seq order, reproduces the windows that were open (or closed but not
 // yet acknowledged) before it.
 import { batchMpid, int64ToString } from '../format/index.ts';
@@ -56,9 +56,7 @@ export type CloseReason =
   /** Wait for Complete Batch: sessionTimeoutMs passed since the window's last batch. */
   | 'session_timeout'
   /** The batch has neither mp_deviceid nor MPID, so nothing can join it. */
-  | 'no_device'
-  /** flushAll() closed it before its time. */
-  | 'flush';
+  | 'no_device';
 
 /** A window ready to send: read `seqs` from the spool, build and merge, send, then acknowledge them. */
 export interface ClosedWindow {
@@ -224,35 +222,12 @@ export class Windower {
   /**
    * Shutdown: returns the windows already due at `nowMs` (send them before exiting), and
    * forgets the rest without sending them. Their batches stay unacknowledged in the spool and
-   * `rebuild()` reforms the same windows on the next start, so a restart neither splits a
+   * re-adding them in seq order reforms the same windows on the next start, so a restart neither splits a
    * window early nor loses one.
    */
   drainAll(nowMs: number): ClosedWindow[] {
     const closed = this.due(nowMs);
     this.#reset();
-    return closed;
-  }
-
-  /** Closes every open window now, whatever its time (for an explicit flush), earliest due first. */
-  flushAll(): ClosedWindow[] {
-    const closed: ClosedWindow[] = [];
-    for (let next = this.#heap.peek(); next !== undefined; next = this.#heap.peek()) {
-      closed.push(this.#close(next, 'flush'));
-    }
-    return closed;
-  }
-
-  /**
-   * After a restart: replaces the index with the windows the spool's unacknowledged batches
-   * form, re-adding them in seq order. Returns the windows that close while doing so (size
-   * cuts, session_end, batches without a device, windows due before a later batch of theirs
-   * arrived); call `due(now)` next for those whose time has passed since.
-   */
-  rebuild(entries: Iterable<WindowEntry>): ClosedWindow[] {
-    this.#reset();
-    const ordered = [...entries].sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
-    const closed: ClosedWindow[] = [];
-    for (const entry of ordered) closed.push(...this.add(entry));
     return closed;
   }
 

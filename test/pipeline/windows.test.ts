@@ -5,6 +5,16 @@ import { parseJson } from '../../src/format/lossless-json.ts';
 import type { ClosedWindow, WindowEntry, WindowerOptions } from '../../src/pipeline/windows.ts';
 import { hasSessionEndEvent, windowEntryOf, windowKeyOf, Windower } from '../../src/pipeline/windows.ts';
 
+/** Every open window, closed as if its time had come (a test's way to look inside). */
+function closeAll(w: Windower): ClosedWindow[] {
+  return w.due(Number.MAX_SAFE_INTEGER);
+}
+
+/** What a restart does: the connection reads the spool's unacknowledged batches in seq order and adds each. */
+function readdInSeqOrder(w: Windower, entries: readonly WindowEntry[]): ClosedWindow[] {
+  return [...entries].sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0)).flatMap((e) => w.add(e));
+}
+
 const MINUTE = 60_000;
 const T0 = 1_700_000_000_000;
 
@@ -151,7 +161,7 @@ void describe('Send as Batch windows', () => {
     const w = windower();
     const big = 2n ** 62n + 3n;
     w.add(entry('a', T0, { seq: big }));
-    assert.deepEqual(w.flushAll()[0].seqs, [big]);
+    assert.deepEqual(closeAll(w)[0].seqs, [big]);
   });
 });
 
@@ -220,19 +230,8 @@ void describe('shutdown and restart', () => {
     assert.deepEqual(w.due(Number.MAX_SAFE_INTEGER), []);
   });
 
-  void test('flushAll closes every window now, earliest due first', () => {
-    const w = windower();
-    const later = entry('b', T0 + MINUTE);
-    const earlier = entry('a', T0);
-    w.add(later);
-    w.add(earlier);
-    const closed = w.flushAll();
-    assert.deepEqual(seqsOf(closed), [[earlier.seq], [later.seq]]);
-    assert.ok(closed.every((c) => c.reason === 'flush'));
-  });
-
   for (const mode of ['device-window', 'session'] as const) {
-    void test(`${mode}: rebuild from the unacknowledged entries reproduces the same windows`, () => {
+    void test(`${mode}: re-adding the unacknowledged entries in seq order (as a restart reads the spool) reproduces the same windows`, () => {
       // A day of traffic from 40 devices, with size cuts, session ends and time cuts; some
       // windows close (and are acknowledged) before the "crash", the rest must come back as they were.
       const options = { mode, maxRecordBytes: 9000 };
@@ -262,7 +261,7 @@ void describe('shutdown and restart', () => {
       const afterCrash = windower(options);
       const unacked = entries.slice(0, crashAt).filter((e) => !acked.has(e.seq));
       assert.ok(unacked.length > 0);
-      const closedOnRebuild = afterCrash.rebuild([...unacked].reverse());
+      const closedOnRebuild = readdInSeqOrder(afterCrash, [...unacked].reverse());
       assert.deepEqual(closedOnRebuild, [], 'nothing that was still open closes just by being re-added');
       assert.equal(afterCrash.openWindows, before.openWindows);
       assert.equal(afterCrash.heldBatches, before.heldBatches);
@@ -271,11 +270,11 @@ void describe('shutdown and restart', () => {
       // Both go on identically with the rest of the traffic.
       for (const e of entries.slice(crashAt)) assert.deepEqual(afterCrash.add(e), before.add(e));
       assert.deepEqual(afterCrash.due(restartAt), before.due(restartAt));
-      assert.deepEqual(afterCrash.flushAll(), before.flushAll());
+      assert.deepEqual(closeAll(afterCrash), closeAll(before));
     });
   }
 
-  void test('rebuild re-closes windows that were closed but not acknowledged before the crash', () => {
+  void test('re-adding re-closes windows that were closed but not acknowledged before the crash', () => {
     const options = { maxRecordBytes: 2500 };
     const before = windower(options);
     const a = [entry('a', T0), entry('a', T0 + 1), entry('a', T0 + 2)];
@@ -283,7 +282,7 @@ void describe('shutdown and restart', () => {
     assert.deepEqual(seqsOf(cut), [[a[0].seq, a[1].seq]]);
     // Crash before the cut window was acknowledged: all three are still in the spool.
     const after = windower(options);
-    assert.deepEqual(after.rebuild(a), cut);
+    assert.deepEqual(readdInSeqOrder(after, a), cut);
     assert.equal(after.heldBatches, 1);
   });
 });

@@ -180,7 +180,6 @@ export interface RecordToSend {
   readonly key: string | null;
   readonly value: RecordValue;
   readonly partition?: number;
-  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -238,7 +237,6 @@ export async function sendByPartition(
               value: record.value,
               partition,
               ...(record.key !== null && { key: record.key }),
-              ...(record.headers !== undefined && { headers: { ...record.headers } }),
             };
           }),
           ...(compression !== undefined && { compression }),

@@ -13,7 +13,6 @@ export interface OutgoingRecord {
   /** MPID as decimal digits, or null (the sink then spreads such records over the partitions). */
   readonly key: string | null;
   readonly value: Buffer;
-  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface OversizedEvent {

@@ -235,7 +235,6 @@ export class KafkaService {
       key: record.key,
       value: record.value,
       ...(record.key === null && { partition: this.#nextSpreadPartition() }),
-      ...(record.headers !== undefined && { headers: record.headers }),
     };
   }
 
