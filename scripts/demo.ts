@@ -9,7 +9,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { prettyJson } from '../src/cli/pretty-json.ts';
-import { summarizeRecord } from '../src/cli/record-summary.ts';
+import { summarizeRecord } from './lib/record-summary.ts';
 import { buildSampleBatches } from '../src/cli/sample-batches.ts';
 import { sendBatch } from '../src/cli/send-batches.ts';
 import { loadConfig } from '../src/config/index.ts';
@@ -21,7 +21,7 @@ import {
   createConsumer,
   MessagesStreamModes,
   type ConsumedMessage,
-} from '../src/sinks/kafka/kafka-client.ts';
+} from '../tools/kafka/client.ts';
 import { createLogger } from '../src/telemetry/logger.ts';
 import { startKafkaCluster, type KafkaCluster } from '../tools/kafka/cluster.ts';
 import { outputSecurity } from '../src/sinks/kafka/config.ts';
@@ -187,14 +187,14 @@ connections:
 }
 
 /** Reads the topic from the beginning over the PLAINTEXT listener until `count` records arrived. */
-async function consume(kafka: KafkaCluster, count: number): Promise<ConsumedMessage<string, string, string, string>[]> {
+async function consume(kafka: KafkaCluster, count: number): Promise<ConsumedMessage[]> {
   const consumer = createConsumer(connectPlaintextForTests(kafka.bootstrapServers('PLAINTEXT')), {
     groupId: `demo-reader-${Date.now()}`,
     clientId: 'demo-reader',
     sessionTimeoutMs: 10_000,
     heartbeatIntervalMs: 1_000,
   });
-  const records: ConsumedMessage<string, string, string, string>[] = [];
+  const records: ConsumedMessage[] = [];
   try {
     const stream = await consumer.consume({
       topics: [TOPIC],

@@ -61,9 +61,6 @@ export const errorRegistry = define({
     message: 'No configuration file at {path}; pass --config or set KAFKA_FORWARDER_CONFIG.',
   },
   CONFIG_UNREADABLE: { status: 500, message: 'Cannot read the configuration file {path}: {reason}.' },
-
-  // --- cli / tools ---
-  DEV_KAFKA: { status: 500, message: 'Local Kafka: {reason}' },
 });
 
 export type ErrorCode = keyof typeof errorRegistry;

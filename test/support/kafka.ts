@@ -6,14 +6,16 @@ import { readFileSync } from 'node:fs';
 import { attachKafkaCluster, startKafkaCluster, type KafkaCluster } from '../../tools/kafka/cluster.ts';
 import type { KafkaOutputSettings } from '../../src/sinks/kafka/config.ts';
 import {
-  connectPlaintextForTests,
-  createConsumer,
   kafkaConnection,
-  MessagesStreamModes,
-  type ConsumedMessage,
   type KafkaConnection,
   type KafkaSecuritySettings,
 } from '../../src/sinks/kafka/kafka-client.ts';
+import {
+  connectPlaintextForTests,
+  createConsumer,
+  MessagesStreamModes,
+  type ConsumedMessage,
+} from '../../tools/kafka/client.ts';
 
 export type { KafkaCluster } from '../../tools/kafka/cluster.ts';
 
@@ -101,14 +103,14 @@ export async function readRecords(
   topic: string,
   count: number,
   options: { connection?: KafkaConnection; timeoutMs?: number } = {},
-): Promise<ConsumedMessage<string, string, string, string>[]> {
+): Promise<ConsumedMessage[]> {
   const consumer = createConsumer(options.connection ?? plaintextConnection(cluster), {
     groupId: uniqueTopicName('test-reader'),
     clientId: 'test-reader',
     sessionTimeoutMs: 10_000,
     heartbeatIntervalMs: 1_000,
   });
-  const records: ConsumedMessage<string, string, string, string>[] = [];
+  const records: ConsumedMessage[] = [];
   const timeoutMs = options.timeoutMs ?? 30_000;
   let timer: NodeJS.Timeout | undefined;
   try {

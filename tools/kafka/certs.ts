@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ForwarderError } from '../../src/errors.ts';
+import { DevKafkaError } from './errors.ts';
 
 const run = promisify(execFile);
 
@@ -31,7 +31,7 @@ async function openssl(args: string[]): Promise<void> {
   try {
     await run('openssl', args);
   } catch (error) {
-    throw new ForwarderError('DEV_KAFKA', { reason: `openssl ${args[0]} failed` }, { cause: error });
+    throw new DevKafkaError(`openssl ${args[0]} failed`, { cause: error });
   }
 }
 

@@ -9,13 +9,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ForwarderError } from '../../src/errors.ts';
-import {
-  connectPlaintextForTests,
-  createAdmin,
-  createProducer,
-  type KafkaAdmin,
-} from '../../src/sinks/kafka/kafka-client.ts';
+import { DevKafkaError } from './errors.ts';
+import { connectPlaintextForTests } from './client.ts';
+import { createAdmin, createProducer, type KafkaAdmin } from '../../src/sinks/kafka/kafka-client.ts';
 import {
   LISTENERS,
   renderNodeConfig,
@@ -120,18 +116,12 @@ function runJava(args: string[], logFile: string): Promise<void> {
     const child = spawn('java', args, { stdio: ['ignore', out, out] });
     closeSync(out);
     child.on('error', (error) =>
-      reject(
-        new ForwarderError('DEV_KAFKA', { reason: 'cannot run java (is a JDK 17+ installed?)' }, { cause: error }),
-      ),
+      reject(new DevKafkaError('cannot run java (is a JDK 17+ installed?)', { cause: error })),
     );
     child.on('exit', (code) =>
       code === 0
         ? resolve()
-        : reject(
-            new ForwarderError('DEV_KAFKA', {
-              reason: `java ${args.at(-1)} exited with ${code}:\n${tail(logFile, 20)}`,
-            }),
-          ),
+        : reject(new DevKafkaError(`java ${args.at(-1)} exited with ${code}:\n${tail(logFile, 20)}`)),
     );
   });
 }
@@ -183,7 +173,7 @@ export class KafkaCluster {
 
   broker(id: number): BrokerDescriptor {
     const broker = this.descriptor.brokers.find((candidate) => candidate.id === id);
-    if (broker === undefined) throw new ForwarderError('DEV_KAFKA', { reason: `no broker ${id} in this cluster` });
+    if (broker === undefined) throw new DevKafkaError(`no broker ${id} in this cluster`);
     return broker;
   }
 
@@ -301,9 +291,7 @@ export class KafkaCluster {
           return;
         }
         if (Date.now() > deadline) {
-          throw new ForwarderError('DEV_KAFKA', {
-            reason: `topic ${name} has no leader for every partition after 30 s`,
-          });
+          throw new DevKafkaError(`topic ${name} has no leader for every partition after 30 s`);
         }
         await sleep(100);
       }
@@ -341,7 +329,7 @@ export class KafkaCluster {
    */
   pauseBroker(id: number): void {
     const pid = this.brokerPid(id);
-    if (pid === undefined) throw new ForwarderError('DEV_KAFKA', { reason: `broker ${id} is not running` });
+    if (pid === undefined) throw new DevKafkaError(`broker ${id} is not running`);
     signal(pid, 'SIGSTOP');
   }
 
@@ -385,10 +373,10 @@ export class KafkaCluster {
     if (!this.isBrokerRunning(id)) throw this.notReady(id, 'its process exited');
   }
 
-  private notReady(id: number, why: string): ForwarderError {
+  private notReady(id: number, why: string): DevKafkaError {
     const broker = this.broker(id);
     const log = tail(path.join(broker.dir, 'server.log'), 15) || tail(path.join(broker.dir, 'stdout.log'), 15);
-    return new ForwarderError('DEV_KAFKA', { reason: `broker ${id} is not ready: ${why}. Last log lines:\n${log}` });
+    return new DevKafkaError(`broker ${id} is not ready: ${why}. Last log lines:\n${log}`);
   }
 }
 
@@ -425,12 +413,12 @@ async function spawnBroker(broker: BrokerDescriptor, ownerPid: number): Promise<
   });
   closeSync(out);
   child.unref();
-  if (child.pid === undefined) throw new ForwarderError('DEV_KAFKA', { reason: `cannot start broker ${broker.id}` });
+  if (child.pid === undefined) throw new DevKafkaError(`cannot start broker ${broker.id}`);
   await writeFile(path.join(broker.dir, 'watchdog.pid'), `${child.pid}\n`);
   const deadline = Date.now() + 10_000;
   while (readPid(pidFile) === undefined) {
     if (Date.now() > deadline || !isAlive(child.pid)) {
-      throw new ForwarderError('DEV_KAFKA', { reason: `the watchdog of broker ${broker.id} did not start Java` });
+      throw new DevKafkaError(`the watchdog of broker ${broker.id} did not start Java`);
     }
     await sleep(20);
   }
@@ -552,9 +540,7 @@ export async function startKafkaCluster(options: StartKafkaClusterOptions): Prom
 export function attachKafkaCluster(descriptorPath: string): KafkaCluster {
   const descriptor = JSON.parse(readFileSync(descriptorPath, 'utf8')) as KafkaClusterDescriptor;
   if (descriptor.formatVersion !== 1) {
-    throw new ForwarderError('DEV_KAFKA', {
-      reason: `${descriptorPath} is not a cluster descriptor this version reads`,
-    });
+    throw new DevKafkaError(`${descriptorPath} is not a cluster descriptor this version reads`);
   }
   return new KafkaCluster(descriptor);
 }

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { ForwarderError } from '../../src/errors.ts';
+import { DevKafkaError } from './errors.ts';
 import { KAFKA_VERSION, libsCompleteMarker, libsDir, pomPath } from './paths.ts';
 
 export type ProgressListener = (message: string) => void;
@@ -45,13 +45,9 @@ export async function ensureKafkaJars(onProgress: ProgressListener = () => {}): 
     };
     child.stdout.on('data', relay);
     child.stderr.on('data', relay);
-    child.on('error', (error) =>
-      reject(new ForwarderError('DEV_KAFKA', { reason: 'cannot run mvn (is Maven installed?)' }, { cause: error })),
-    );
+    child.on('error', (error) => reject(new DevKafkaError('cannot run mvn (is Maven installed?)', { cause: error })));
     child.on('exit', (code) =>
-      code === 0
-        ? resolve()
-        : reject(new ForwarderError('DEV_KAFKA', { reason: `mvn dependency:copy-dependencies exited with ${code}` })),
+      code === 0 ? resolve() : reject(new DevKafkaError(`mvn dependency:copy-dependencies exited with ${code}`)),
     );
   });
   await writeFile(libsCompleteMarker, `${new Date().toISOString()}\n`);

@@ -1,7 +1,7 @@
 // Runs Kafka's own Java command-line tools from the cached jars, for tests that compare our
 // client's behaviour with the Java client's.
 import { spawn } from 'node:child_process';
-import { ForwarderError } from '../../src/errors.ts';
+import { DevKafkaError } from './errors.ts';
 import { classPath } from './paths.ts';
 
 const JVM_OPTIONS = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData'];
@@ -42,9 +42,7 @@ export async function produceWithJavaConsoleProducer(
     });
     child.on('error', reject);
     child.on('exit', (code) =>
-      code === 0
-        ? resolve()
-        : reject(new ForwarderError('DEV_KAFKA', { reason: `ConsoleProducer exited with ${code}: ${stderr}` })),
+      code === 0 ? resolve() : reject(new DevKafkaError(`ConsoleProducer exited with ${code}: ${stderr}`)),
     );
     child.stdin.end(records.map(({ key, value }) => `${key}\t${value}\n`).join(''));
   });

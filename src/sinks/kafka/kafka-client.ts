@@ -7,12 +7,10 @@
 import {
   Admin,
   compatibilityPartitioner,
-  Consumer,
   ProduceAcks,
   Producer,
   ProtocolError,
   UserError,
-  stringDeserializers,
   stringSerializer,
   type CompressionAlgorithmValue,
   type SASLMechanismValue,
@@ -70,11 +68,6 @@ export function kafkaConnection(settings: KafkaSecuritySettings): KafkaConnectio
   };
 }
 
-/** Unencrypted, unauthenticated: only for test tooling talking to a local test broker. */
-export function connectPlaintextForTests(bootstrapServers: string[]): KafkaConnection {
-  return { bootstrapBrokers: [...bootstrapServers], securityProtocol: 'PLAINTEXT' };
-}
-
 export interface ClientTuning {
   clientId?: string;
   /** TCP + TLS + SASL handshake limit per connection (ms). */
@@ -116,7 +109,6 @@ function baseOptions(connection: KafkaConnection, tuning: ClientTuning, defaultC
 /** Record values may be given as bytes or as a string (encoded as UTF-8). */
 export type RecordValue = Buffer | string;
 export type KafkaProducer = Producer<string, RecordValue, string, string>;
-export type KafkaConsumer = Consumer<string, string, string, string>;
 export type KafkaAdmin = Admin;
 
 // Some failures reach the client only as a socket error on an established connection, while the
@@ -249,24 +241,6 @@ export async function sendByPartition(
   return outcomes;
 }
 
-export interface ConsumerTuning extends ClientTuning {
-  groupId: string;
-  sessionTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
-}
-
-/** A consumer with string keys, values and headers (the forwarder writes JSON text). */
-export function createConsumer(connection: KafkaConnection, tuning: ConsumerTuning): KafkaConsumer {
-  const consumer = new Consumer<string, string, string, string>({
-    ...baseOptions(connection, tuning, 'kafka-forwarder-consumer'),
-    groupId: tuning.groupId,
-    deserializers: stringDeserializers,
-    ...(tuning.sessionTimeoutMs !== undefined && { sessionTimeout: tuning.sessionTimeoutMs }),
-    ...(tuning.heartbeatIntervalMs !== undefined && { heartbeatInterval: tuning.heartbeatIntervalMs }),
-  });
-  return trackConnectionErrors(consumer);
-}
-
 export function createAdmin(connection: KafkaConnection, tuning: ClientTuning = {}): KafkaAdmin {
   return trackConnectionErrors(new Admin(baseOptions(connection, tuning, 'kafka-forwarder-admin')));
 }
@@ -296,27 +270,18 @@ export function normalizeKafkaError(error: unknown): unknown {
   return error;
 }
 
-// What other modules need from the library, so that none of them imports it directly.
+// What the error table and the doctor need from the library (the classes errors are classified by,
+// the metadata shape), so that no other module imports it.
 export {
   AuthenticationError,
   GenericError,
-  MessagesStreamModes,
   MultipleErrors,
   NetworkError,
   ProtocolError,
-  ResponseError,
   TimeoutError,
   UnsupportedApiError,
   UnsupportedCompressionError,
   UnsupportedError,
   UserError,
-  protocolErrors,
-  protocolErrorsCodesById,
 } from '@platformatic/kafka';
-export type {
-  ClusterMetadata,
-  Message as ConsumedMessage,
-  MessagesStream,
-  MessageToProduce,
-  ProduceResult,
-} from '@platformatic/kafka';
+export type { ClusterMetadata } from '@platformatic/kafka';

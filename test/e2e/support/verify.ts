@@ -1,7 +1,7 @@
 // Reads a topic from the beginning and checks it against what the load generator was told was
 // accepted: nothing missing, how many duplicates, and per-key order (a user's sequence numbers
 // never go backwards on its partition).
-import { createConsumer, MessagesStreamModes } from '../../../src/sinks/kafka/kafka-client.ts';
+import { createConsumer, MessagesStreamModes } from '../../../tools/kafka/client.ts';
 import { plaintextConnection, uniqueTopicName, type KafkaCluster } from '../../support/kafka.ts';
 
 export interface SeenEvent {

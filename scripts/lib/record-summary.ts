@@ -1,6 +1,6 @@
 // One line about a forwarded Kafka record (an outgoing mParticle batch), for the demo's listing:
 // the event types it holds and the field that says most about each.
-import { isJsonObject, type JsonObject, type JsonValue } from '../format/index.ts';
+import { isJsonObject, type JsonObject, type JsonValue } from '../../src/format/index.ts';
 
 function text(value: JsonValue | undefined): string {
   if (value === undefined || value === null) return '';
