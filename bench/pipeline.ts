@@ -107,7 +107,9 @@ function benchWindows(): void {
   start = performance.now();
   // What a restart does: re-add every unacknowledged batch, in seq order (entries() yields them so).
   for (const entry of all) restarted.add(entry);
-  console.log(`rebuild (re-adding in seq order) of ${BATCHES.toLocaleString()} entries: ${Math.round(performance.now() - start)} ms`);
+  console.log(
+    `rebuild (re-adding in seq order) of ${BATCHES.toLocaleString()} entries: ${Math.round(performance.now() - start)} ms`,
+  );
 
   start = performance.now();
   const closed = windower.due(t0 + 600_000 + 1000);

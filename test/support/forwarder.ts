@@ -13,6 +13,7 @@ import type { JsonObject } from '../../src/format/json-value.ts';
 import { parseJson } from '../../src/format/lossless-json.ts';
 import { startServe } from './serve-process.ts';
 import { readRecords, securitySettings, type KafkaCluster, type TestSecurity } from './kafka.ts';
+import { basicAuth as basicAuthOf } from './auth.ts';
 
 export const API_KEY = 'kafka-e2e-key';
 export const API_SECRET = 'kafka-e2e-secret';
@@ -142,8 +143,9 @@ export async function startForwarderProcess(setup: KafkaForwarderSetup): Promise
   };
 }
 
+/** Basic auth with the test input's credentials unless others are given. */
 export function basicAuth(key = API_KEY, secret = API_SECRET): string {
-  return `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`;
+  return basicAuthOf(key, secret);
 }
 
 /** POSTs raw JSON text to /v2/events (or /v2/bulkevents) with plain fetch; returns the status. */

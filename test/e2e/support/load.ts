@@ -4,6 +4,7 @@
 // carries `custom_attributes: { run, seq }`; `seq` counts per user from 1.
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import { basicAuth } from '../../support/auth.ts';
 
 export interface LoadOptions {
   readonly port: number;
@@ -101,9 +102,7 @@ export function postBatch(
   });
 }
 
-export function basicAuth(apiKey: string, apiSecret: string): string {
-  return `Basic ${Buffer.from(`${apiKey}:${apiSecret}`).toString('base64')}`;
-}
+export { basicAuth };
 
 /** Sends load until stop() is called or maxEvents have been offered. */
 export class LoadGenerator {

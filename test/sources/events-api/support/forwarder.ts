@@ -10,6 +10,7 @@ import { startForwarder } from '../../../../src/main.ts';
 import type { Forwarder } from '../../../../src/main.ts';
 import type { Spool, SpoolRecord } from '../../../../src/spool/index.ts';
 import { silentLogger } from '../../../../src/telemetry/logger.ts';
+import { basicAuth as basicAuthOf } from '../../../support/auth.ts';
 
 export const API_KEY = 'test-key';
 export const API_SECRET = 'test-secret';
@@ -99,8 +100,9 @@ export async function startTestForwarder(
   };
 }
 
+/** Basic auth with the test input's credentials unless others are given. */
 export function basicAuth(key = API_KEY, secret = API_SECRET): string {
-  return `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`;
+  return basicAuthOf(key, secret);
 }
 
 export interface PostOptions {
