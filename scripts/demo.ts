@@ -15,7 +15,7 @@ import { sendBatch } from '../src/cli/send-batches.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { parseJson } from '../src/format/lossless-json.ts';
 import { startForwarder, type Forwarder } from '../src/main.ts';
-import { diagnoseKafkaOutput, STAGES } from '../src/sinks/kafka/diagnose.ts';
+import { diagnoseKafkaOutput, STAGES } from '../src/sinks/kafka/index.ts';
 import {
   connectPlaintextForTests,
   createConsumer,

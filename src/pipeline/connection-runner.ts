@@ -3,17 +3,15 @@
 // say, hands the records to the output's sink, and acknowledges the batches back to the spool
 // once Kafka has acknowledged every record made from them. Data leaves the spool only then.
 //
-//   per-event (Send as Batch off)     one record per event, in the batch's context
-//   device-window (Send as Batch on)  batches indexed in a Windower (metadata only); when a window
-//                                     is due or cut, its batches are read back from the spool,
-//                                     rebuilt and merged into one record
+//   per-event (Send as Batch off)     one record per event, in the batch's context (here)
+//   device-window (Send as Batch on)  window-dispatch.ts: batches wait in windows and are merged
+//                                     into one record per window
 //   session (Wait for Complete Batch) the same, closed by session_end or the session timeout, one
 //                                     record per session
-// A batch that yields no record (all events filtered, and Send Batches without Events off) is
-// acknowledged at once, and any other once every record made from it is acknowledged. Events
-// Kafka will never take (too large even alone, or rejected by the broker as invalid) send only
-// the batches that hold them to the dead letters, with the reason, each holding just its refused
-// events when others of it were delivered; the other batches of the window are acknowledged.
+// This file is the read loop and its backpressure (at most maxPendingBatches / maxPendingBytes
+// handed to the sink and not yet settled) and the writing of what settle-policy.ts decides once
+// Kafka has answered: acknowledgements (through AckBatcher) and dead letters. A batch that yields
+// no record (all events filtered, and Send Batches without Events off) is acknowledged at once.
 //
 // Restart: the cursor starts over, so every unacknowledged batch is read again in seq order and
 // re-added to the windows, which reforms exactly the windows that were open (see windows.ts).
@@ -24,19 +22,17 @@
 import type { ConnectionConfig } from '../config/index.ts';
 import { deadLetterReason } from '../errors.ts';
 import { isJsonObject, type JsonObject } from '../format/index.ts';
-import { parseJson, stringifyJson } from '../format/index.ts';
-import { buildRecords, type BuiltRecords, type OutgoingRecord } from '../sinks/kafka/index.ts';
-import { eventIdsOf } from '../sinks/kafka/index.ts';
+import { parseJson } from '../format/index.ts';
+import { buildRecords } from '../sinks/kafka/index.ts';
 import type { RecordOutcome, RecordSink } from '../sinks/kafka/index.ts';
 import type { Spool, SpoolRecord } from '../spool/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { Metrics } from '../telemetry/index.ts';
 import { AckBatcher } from './connection-acks.ts';
 import { FILTER_REASONS } from './event-types.ts';
-import { mergeSessionWindow, mergeWindow } from './merge-window.ts';
-import { messageIdFor } from './message-id.ts';
-import { buildOutgoingBatch, forwardingModeOf, splitPerEvent, type ForwardingMode } from './outgoing-batch.ts';
-import { windowEntryOf, Windower, type ClosedWindow } from './windows.ts';
+import { buildOutgoingBatch, forwardingModeOf, type ForwardingMode } from './outgoing-batch.ts';
+import { settlementOf, type Unit } from './settle-policy.ts';
+import { WindowDispatch } from './window-dispatch.ts';
 
 export interface ConnectionRunnerOptions {
   readonly connection: ConnectionConfig;
@@ -57,60 +53,56 @@ export interface ConnectionRunnerOptions {
   readonly pollIntervalMs?: number;
 }
 
-/** Batches whose records go out together and are settled together. */
-interface Unit {
-  readonly seqs: readonly bigint[];
-  readonly receivedAtMs: readonly number[];
-  readonly records: readonly OutgoingRecord[];
-  readonly bytes: number;
-  /**
-   * Of a unit of several batches (a window): the batch (seq) each event came from, by message_id,
-   * so that a refused event dead-letters its own batch only.
-   */
-  readonly eventSeqs?: ReadonlyMap<string, bigint>;
-  /** Set when some events cannot be sent at all (too large even alone): why, and which. */
-  readonly localRejection?: { readonly reason: string; readonly eventIds: readonly string[] };
-}
-
-/** A batch to dead-letter: why, and which of its events (all of them when undefined). */
-interface Refusal {
-  readonly reasons: Set<string>;
-  eventIds: Set<string> | undefined;
-}
+/** The runner's own tuning, where the options leave it out (not settings a user sets). */
+export const RUNNER_DEFAULTS = {
+  readLimit: 500,
+  maxPendingBatches: 10_000,
+  maxPendingBytes: 32 * 1024 * 1024,
+  pollIntervalMs: 500,
+} as const;
 
 export class ConnectionRunner {
   readonly #options: ConnectionRunnerOptions;
+  readonly #tuning: Required<Pick<ConnectionRunnerOptions, keyof typeof RUNNER_DEFAULTS>>;
   readonly #name: string;
   readonly #mode: ForwardingMode;
   readonly #clock: () => number;
   readonly #logger: Logger;
-  readonly #windower: Windower | undefined;
+  readonly #windows: WindowDispatch | undefined;
   readonly #acks: AckBatcher;
   #cursor: bigint | null = null;
   #stopping = false;
   #reading: Promise<void> = Promise.resolve();
-  /** Sleepers (the read loop, the window processor) woken by notify() and by settled units. */
+  /** Sleepers (the read loop, the window dispatch) woken by notify() and by settled units. */
   readonly #waiters = new Set<() => void>();
   #pendingBatches = 0;
   #pendingBytes = 0;
   readonly #inFlight = new Set<Promise<void>>();
-  #closedWindows: ClosedWindow[] = [];
-  #windowsProcessing: Promise<void> | undefined;
-  #windowTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ConnectionRunnerOptions) {
     this.#options = options;
+    this.#tuning = {
+      readLimit: options.readLimit ?? RUNNER_DEFAULTS.readLimit,
+      maxPendingBatches: options.maxPendingBatches ?? RUNNER_DEFAULTS.maxPendingBatches,
+      maxPendingBytes: options.maxPendingBytes ?? RUNNER_DEFAULTS.maxPendingBytes,
+      pollIntervalMs: options.pollIntervalMs ?? RUNNER_DEFAULTS.pollIntervalMs,
+    };
     this.#name = options.connection.name;
     this.#mode = forwardingModeOf(options.connection.settings);
     this.#clock = options.clock ?? Date.now;
     this.#logger = options.logger.child({ connection: this.#name, output: options.sink.output });
-    const { settings } = options.connection;
     if (this.#mode !== 'per-event') {
-      this.#windower = new Windower({
-        mode: this.#mode,
-        batchWindowMs: settings.batchWindowMs,
-        sessionTimeoutMs: settings.sessionTimeoutMs,
+      this.#windows = new WindowDispatch(this.#mode, {
+        spool: options.spool,
+        settings: options.connection.settings,
         maxRecordBytes: options.maxRecordBytes,
+        logger: this.#logger,
+        clock: this.#clock,
+        readable: (record) => this.#parse(record),
+        dispatch: (unit) => this.#dispatch(unit),
+        room: () => this.#room(),
+        deadLetter: (seqs, reason) => this.#deadLetter(seqs, reason),
+        onOpenWindows: (count) => options.metrics.openWindows.set({ connection: this.#name }, count),
       });
     }
     this.#acks = new AckBatcher({
@@ -131,7 +123,7 @@ export class ConnectionRunner {
   }
 
   get openWindows(): number {
-    return this.#windower?.openWindows ?? 0;
+    return this.#windows?.openWindows ?? 0;
   }
 
   /** Starts reading from the oldest unacknowledged batch. */
@@ -153,19 +145,13 @@ export class ConnectionRunner {
     this.#stopping = true;
     this.#wakeAll();
     await this.#reading;
-    clearTimeout(this.#windowTimer);
-    if (this.#windower !== undefined) {
-      this.#enqueueWindows(this.#windower.drainAll(this.#clock()));
-      this.#options.metrics.openWindows.set({ connection: this.#name }, 0);
-    }
+    this.#windows?.stop();
     // The due windows must reach the sink before it closes; they may wait for room (pending
     // acknowledgements), so not for longer than the deadline.
-    if (this.#windowsProcessing !== undefined) {
+    const processing = this.#windows?.processing;
+    if (processing !== undefined) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.#windowsProcessing,
-        new Promise((resolve) => (timer = setTimeout(resolve, deadlineMs))),
-      ]);
+      await Promise.race([processing, new Promise((resolve) => (timer = setTimeout(resolve, deadlineMs)))]);
       clearTimeout(timer);
     }
   }
@@ -183,7 +169,8 @@ export class ConnectionRunner {
     try {
       const settling = (async () => {
         for (;;) {
-          if (this.#windowsProcessing !== undefined) await this.#windowsProcessing;
+          const processing = this.#windows?.processing;
+          if (processing !== undefined) await processing;
           else if (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
           else break;
         }
@@ -205,10 +192,11 @@ export class ConnectionRunner {
     await this.settled(deadlineMs);
   }
 
-  // --- reading -------------------------------------------------------------------------------
+  // --- reading and backpressure --------------------------------------------------------------
 
   async #readLoop(): Promise<void> {
-    const { spool, readLimit = 500, pollIntervalMs = 500 } = this.#options;
+    const { readLimit, pollIntervalMs } = this.#tuning;
+    const { spool } = this.#options;
     // Catching up (after a restart, the backlog in the spool): windows are not closed by the
     // wall clock until the backlog as of the start has been read, or an old window would be
     // closed before its later batches, further down the spool, were read, and sent split in two.
@@ -232,7 +220,7 @@ export class ConnectionRunner {
       if (records.length === 0) {
         if (catchingUp) {
           catchingUp = false;
-          if (this.#windower !== undefined) this.#closeDueWindows();
+          this.#windows?.closeDue();
         }
         await this.#sleep(pollIntervalMs);
         continue;
@@ -252,13 +240,17 @@ export class ConnectionRunner {
         const last = records[records.length - 1];
         catchingUp = records.length >= readLimit && last.receivedAtMs < startedAtMs;
       }
-      if (this.#windower !== undefined && !catchingUp) this.#closeDueWindows();
+      if (!catchingUp) this.#windows?.closeDue();
     }
   }
 
   #atCapacity(): boolean {
-    const { maxPendingBatches = 10_000, maxPendingBytes = 32 * 1024 * 1024 } = this.#options;
-    return this.#pendingBatches >= maxPendingBatches || this.#pendingBytes >= maxPendingBytes;
+    return this.#pendingBatches >= this.#tuning.maxPendingBatches || this.#pendingBytes >= this.#tuning.maxPendingBytes;
+  }
+
+  /** Resolves once fewer than the maximum batches and bytes are pending. */
+  async #room(): Promise<void> {
+    while (this.#atCapacity()) await this.#sleep(this.#tuning.pollIntervalMs);
   }
 
   /** Waits for notify(), a settled unit, or ms. */
@@ -291,26 +283,16 @@ export class ConnectionRunner {
       this.#acks.add(record.seq, record.receivedAtMs);
       return;
     }
-    if (this.#windower === undefined) {
-      const events = splitPerEvent(result.batch);
-      const built = events.map((batch) => buildRecords(batch, this.#options.maxRecordBytes));
-      this.#dispatch({
-        seqs: [record.seq],
-        receivedAtMs: [record.receivedAtMs],
-        records: built.flatMap((b) => b.records),
-        localRejection: this.#localRejection(events, built),
-      });
+    if (this.#windows !== undefined) {
+      this.#windows.add(record, inbound, result.batch);
       return;
     }
-    const outgoing = result.batch;
-    const entry = windowEntryOf({
-      seq: record.seq,
-      receivedAtMs: record.receivedAtMs,
-      inbound,
-      outgoing,
-      outgoingBytes: Buffer.byteLength(stringifyJson(outgoing), 'utf8'),
-    });
-    this.#enqueueWindows(this.#windower.add(entry));
+    const built = buildRecords(
+      result.batch,
+      { seqs: [record.seq] },
+      { maxRecordBytes: this.#options.maxRecordBytes, perEvent: true },
+    );
+    this.#dispatch({ batches: [record], records: built.records, oversized: built.oversized });
   }
 
   #parse(record: SpoolRecord): JsonObject | undefined {
@@ -331,133 +313,21 @@ export class ConnectionRunner {
     return value;
   }
 
-  // --- windows -------------------------------------------------------------------------------
-
-  #closeDueWindows(): void {
-    const windower = this.#windower;
-    if (windower === undefined) return;
-    this.#enqueueWindows(windower.due(this.#clock()));
-    this.#options.metrics.openWindows.set({ connection: this.#name }, windower.openWindows);
-    clearTimeout(this.#windowTimer);
-    const next = windower.nextDueAtMs();
-    if (next !== undefined && !this.#stopping) {
-      const delay = Math.min(Math.max(0, next - this.#clock()), 0x7fffffff);
-      this.#windowTimer = setTimeout(() => this.#closeDueWindows(), delay);
-    }
-  }
-
-  #enqueueWindows(closed: ClosedWindow[]): void {
-    if (closed.length === 0) return;
-    for (const window of closed) this.#closedWindows.push(window);
-    this.#windowsProcessing ??= this.#processWindows().finally(() => {
-      this.#windowsProcessing = undefined;
-    });
-  }
-
-  /**
-   * Serial, so windows reach the sink in the order they closed: a device's next window can never
-   * overtake its previous one. Reads the batches of many windows with one spool.get.
-   */
-  async #processWindows(): Promise<void> {
-    const { pollIntervalMs = 500 } = this.#options;
-    while (this.#closedWindows.length > 0) {
-      if (this.#atCapacity()) {
-        await this.#sleep(pollIntervalMs);
-        continue;
-      }
-      const group = this.#takeWindows(2000);
-      const seqs = group.flatMap((window) => window.seqs);
-      let stored: SpoolRecord[];
-      try {
-        stored = await this.#options.spool.get(seqs);
-      } catch (error) {
-        this.#closedWindows.unshift(...group);
-        this.#logger.error({ err: error }, 'reading windowed batches from the spool failed; trying again');
-        await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
-        continue;
-      }
-      const bySeq = new Map(stored.map((record) => [record.seq, record]));
-      for (const window of group) {
-        try {
-          this.#sendWindow(window, bySeq);
-        } catch (error) {
-          this.#logger.error({ err: error }, 'a closed window could not be processed');
-          this.#deadLetter(window.seqs, deadLetterReason('UNPROCESSABLE_BATCH', { reason: (error as Error).message }));
-        }
-      }
-    }
-  }
-
-  #takeWindows(maxSeqs: number): ClosedWindow[] {
-    let count = 0;
-    let taken = 0;
-    while (
-      taken < this.#closedWindows.length &&
-      (taken === 0 || count + this.#closedWindows[taken].seqs.length <= maxSeqs)
-    ) {
-      count += this.#closedWindows[taken].seqs.length;
-      taken++;
-    }
-    return this.#closedWindows.splice(0, taken);
-  }
-
-  #sendWindow(window: ClosedWindow, bySeq: Map<bigint, SpoolRecord>): void {
-    const seqs: bigint[] = [];
-    const receivedAt: number[] = [];
-    const batches: JsonObject[] = [];
-    const eventSeqs = new Map<string, bigint>();
-    for (const seq of window.seqs) {
-      const record = bySeq.get(seq);
-      if (record === undefined) continue; // already acknowledged or dead-lettered
-      const inbound = this.#parse(record);
-      if (inbound === undefined) continue;
-      seqs.push(seq);
-      receivedAt.push(record.receivedAtMs);
-      const { batch } = buildOutgoingBatch(inbound, record, this.#options.connection.settings);
-      if (batch === null) continue;
-      batches.push(batch);
-      for (const id of eventIdsOfBatch(batch)) eventSeqs.set(id, seq);
-    }
-    if (seqs.length === 0) return;
-    const merged = (this.#mode === 'session' ? mergeSessionWindow(batches) : [mergeWindow(batches)]).filter(
-      (batch) => batch !== null,
-    );
-    const built = merged.map((batch) => buildRecords(batch, this.#options.maxRecordBytes));
-    this.#dispatch({
-      seqs,
-      receivedAtMs: receivedAt,
-      records: built.flatMap((b) => b.records),
-      eventSeqs,
-      localRejection: this.#localRejection(merged, built),
-    });
-  }
-
-  /** Which events of these batches buildRecords found too large even alone, and why, if any. */
-  #localRejection(batches: readonly JsonObject[], built: readonly BuiltRecords[]): Unit['localRejection'] {
-    const oversized = built.flatMap((b) => b.oversized);
-    if (oversized.length === 0) return undefined;
-    const limit = this.#options.maxRecordBytes;
-    const eventIds = batches.flatMap((batch, index) =>
-      built[index].oversized.length > 0 ? oversizedEventIds(batch, limit) : [],
-    );
-    return { reason: oversizedReason(oversized), eventIds };
-  }
-
   // --- sending and settling ------------------------------------------------------------------
 
   /** Hands the records to the sink now (so the sink sees them in this call order) and settles later. */
-  #dispatch(unit: Omit<Unit, 'bytes'>): void {
+  #dispatch(unit: Unit): void {
     let bytes = 0;
     for (const record of unit.records) bytes += record.value.length;
-    const batches = unit.seqs.length;
+    const batches = unit.batches.length;
     this.#pendingBatches += batches;
     this.#pendingBytes += bytes;
-    const outcomes =
+    const outcomes: Promise<RecordOutcome[]> =
       unit.records.length === 0
         ? Promise.resolve([])
         : Promise.all(unit.records.map((r) => this.#options.sink.send(r)));
     const settling = outcomes
-      .then((results) => this.#settle({ ...unit, bytes }, results))
+      .then((results) => this.#settle(unit, results))
       .catch((error: unknown) => this.#logger.error({ err: error }, 'settling sent records failed'))
       .finally(() => {
         this.#inFlight.delete(settling);
@@ -468,64 +338,12 @@ export class ConnectionRunner {
     this.#inFlight.add(settling);
   }
 
-  /**
-   * A batch is acknowledged once every record made from it is acked; a batch holding an event
-   * that Kafka refused (or that is too large even alone) goes to the dead letters, holding just
-   * its refused events (the others were delivered); the unit's other batches are acknowledged.
-   * If any record was aborted (the sink stopped first), the whole unit stays in the spool.
-   */
+  /** Writes what the settle policy decides: acknowledgements, then dead letters. */
   async #settle(unit: Unit, outcomes: RecordOutcome[]): Promise<void> {
-    if (outcomes.some((outcome) => outcome.status === 'aborted')) return;
-    const refused = new Map<bigint, Refusal>();
-    const refuse = (reason: string, eventIds: readonly string[] | undefined): void => {
-      // Events that cannot be traced to a batch (or a record without events) refuse the whole unit.
-      const traced = eventIds?.map((id) => [id, this.#seqOfEvent(unit, id)] as const);
-      const all = traced === undefined || traced.length === 0 || traced.some(([, seq]) => seq === undefined);
-      for (const [id, seq] of all ? unit.seqs.map((s) => [undefined, s] as const) : traced) {
-        if (seq === undefined) continue;
-        let refusal = refused.get(seq);
-        if (refusal === undefined) refused.set(seq, (refusal = { reasons: new Set(), eventIds: new Set() }));
-        refusal.reasons.add(reason);
-        if (id === undefined) refusal.eventIds = undefined;
-        else refusal.eventIds?.add(id);
-      }
-    };
-    if (unit.localRejection !== undefined) refuse(unit.localRejection.reason, unit.localRejection.eventIds);
-    outcomes.forEach((outcome, index) => {
-      if (outcome.status !== 'rejected') return;
-      refuse(`${outcome.code}: ${outcome.reason}`, outcome.rejectedEventIds ?? eventIdsOf(unit.records[index]));
-    });
-    for (let i = 0; i < unit.seqs.length; i++) {
-      if (!refused.has(unit.seqs[i])) this.#acks.add(unit.seqs[i], unit.receivedAtMs[i]);
-    }
-    for (const [seq, refusal] of refused) await this.#deadLetterRefused(seq, refusal);
-  }
-
-  #seqOfEvent(unit: Unit, messageId: string): bigint | undefined {
-    return unit.seqs.length === 1 ? unit.seqs[0] : unit.eventSeqs?.get(messageId);
-  }
-
-  /** Dead-letters the batch; when only some of its events were refused, the dead letter holds just those. */
-  async #deadLetterRefused(seq: bigint, refusal: Refusal): Promise<void> {
-    let reason = [...refusal.reasons].join('; ');
-    let payload: Buffer | undefined;
-    if (refusal.eventIds !== undefined) {
-      try {
-        const [stored] = await this.#options.spool.get([seq]);
-        const inbound = stored === undefined ? undefined : parseJson(stored.payload);
-        if (stored !== undefined && isJsonObject(inbound) && Array.isArray(inbound.events)) {
-          const ids = refusal.eventIds;
-          const kept = inbound.events.filter((_, index) => ids.has(messageIdFor(stored.batchId, index)));
-          if (kept.length > 0 && kept.length < inbound.events.length) {
-            payload = Buffer.from(stringifyJson({ ...inbound, events: kept }), 'utf8');
-            reason += ` (${inbound.events.length - kept.length} of the batch's ${inbound.events.length} events were delivered; the dead letter holds the ${kept.length} refused)`;
-          }
-        }
-      } catch (error) {
-        this.#logger.warn({ err: error, seq: String(seq) }, 'could not narrow a dead letter to its refused events');
-      }
-    }
-    await this.#deadLetterNow([seq], reason, payload);
+    const settlement = settlementOf(unit, outcomes);
+    if (settlement === undefined) return;
+    for (const batch of settlement.acked) this.#acks.add(batch.seq, batch.receivedAtMs);
+    for (const { seq, reason, payload } of settlement.deadLetters) await this.#deadLetterNow([seq], reason, payload);
   }
 
   #deadLetter(seqs: readonly bigint[], reason: string): void {
@@ -544,33 +362,4 @@ export class ConnectionRunner {
       this.#logger.warn({ seq: String(seq), reason }, 'batch moved to the dead letters');
     }
   }
-}
-
-/** The message_ids of an outgoing batch's events. */
-function eventIdsOfBatch(batch: JsonObject): string[] {
-  if (!Array.isArray(batch.events)) return [];
-  return batch.events.flatMap((event) =>
-    isJsonObject(event) && typeof event.message_id === 'string' ? [event.message_id] : [],
-  );
-}
-
-/** The events of the batch that do not fit a record even alone (the rule of buildRecords). */
-function oversizedEventIds(batch: JsonObject, limit: number): string[] {
-  if (!Array.isArray(batch.events)) return [];
-  const baseBytes = Buffer.byteLength(stringifyJson({ ...batch, events: [] }), 'utf8');
-  return batch.events.flatMap((event) =>
-    isJsonObject(event) &&
-    typeof event.message_id === 'string' &&
-    baseBytes + Buffer.byteLength(stringifyJson(event), 'utf8') > limit
-      ? [event.message_id]
-      : [],
-  );
-}
-
-function oversizedReason(oversized: readonly { bytes: number; limit: number }[]): string {
-  return deadLetterReason('RECORD_TOO_LARGE', {
-    count: oversized.length,
-    largest: Math.max(...oversized.map((o) => o.bytes)),
-    limit: oversized[0].limit,
-  });
 }

@@ -2,7 +2,7 @@
 // sends. Pure logic, no I/O; the Kafka sink wires it to the spool and the producer.
 //
 //   per batch:   buildOutgoingBatch(inbound, {batchId, receivedAtMs}, settings) → batch | null
-//   per-event:   splitPerEvent(batch) → one record per event
+//   records:     buildRecords(batch, origin, {maxRecordBytes, perEvent}) (sinks/kafka) → records with their metadata
 //   windows:     Windower.add(windowEntryOf(…)) / due(now) / drainAll(now)
 //                → ClosedWindow{seqs}; read those batches, rebuild them, then
 //                mergeWindow(batches) (Send as Batch) or mergeSessionWindow(batches) (Wait for Complete Batch)
@@ -10,13 +10,7 @@
 export { filterReasonFor, FILTER_REASONS } from './event-types.ts';
 export type { FilterReason } from './event-types.ts';
 export { messageIdFor, MESSAGE_ID_NAMESPACE } from './message-id.ts';
-export {
-  buildOutgoingBatch,
-  emptyFilterCounts,
-  forwardingModeOf,
-  outgoingUserIdentities,
-  splitPerEvent,
-} from './outgoing-batch.ts';
+export { buildOutgoingBatch, emptyFilterCounts, forwardingModeOf, outgoingUserIdentities } from './outgoing-batch.ts';
 export type { FilterCounts, ForwardingMode, OutgoingBatchResult, SpoolMeta } from './outgoing-batch.ts';
 export { recordKeyOf } from '../sinks/kafka/index.ts';
 export { hasSessionEndEvent, windowEntryOf, windowKeyOf, Windower } from './windows.ts';

@@ -35,6 +35,8 @@ export interface OutgoingBatchResult {
   readonly eventsIn: number;
   /** Events in the outgoing batch (0 when `batch` is null). */
   readonly eventsOut: number;
+  /** The message_id given to each event of the outgoing batch, in order (empty when `batch` is null). */
+  readonly messageIds: readonly string[];
   /** Events held back, by reason (every reason present, 0 when none). */
   readonly filtered: FilterCounts;
   /** True when the batch is null because it has no events left and Send Batches without Events is off. */
@@ -79,6 +81,7 @@ export function buildOutgoingBatch(
   const filtered = emptyFilterCounts();
   const inboundEvents = Array.isArray(inbound.events) ? inbound.events : [];
   const events: JsonValue[] = [];
+  const messageIds: string[] = [];
   for (let index = 0; index < inboundEvents.length; index++) {
     const event = inboundEvents[index];
     const reason = filterReasonFor(isJsonObject(event) ? event.event_type : undefined, settings);
@@ -86,17 +89,20 @@ export function buildOutgoingBatch(
       filtered[reason]++;
       continue;
     }
-    events.push(outgoingEvent(event as JsonObject, index, meta, settings));
+    const messageId = messageIdFor(meta.batchId, index);
+    messageIds.push(messageId);
+    events.push(outgoingEvent(event as JsonObject, messageId, meta, settings));
   }
 
   const base = { eventsIn: inboundEvents.length, filtered };
   if (events.length === 0 && !settings.sendBatchesWithoutEvents) {
-    return { ...base, batch: null, eventsOut: 0, skippedEmpty: true };
+    return { ...base, batch: null, eventsOut: 0, messageIds: [], skippedEmpty: true };
   }
   return {
     ...base,
     batch: outgoingBatchFields(inbound, events, meta, settings),
     eventsOut: events.length,
+    messageIds,
     skippedEmpty: false,
   };
 }
@@ -150,7 +156,12 @@ function outgoingBatchFields(
   return out;
 }
 
-function outgoingEvent(event: JsonObject, index: number, meta: SpoolMeta, settings: ConnectionSettings): JsonObject {
+function outgoingEvent(
+  event: JsonObject,
+  messageId: string,
+  meta: SpoolMeta,
+  settings: ConnectionSettings,
+): JsonObject {
   const data: JsonObject = isJsonObject(event.data) ? { ...event.data } : {};
   if (!settings.includeLocationInformation) delete data.location;
   // mParticle stamps events that carry no timestamp with the server time of receipt.
@@ -163,7 +174,7 @@ function outgoingEvent(event: JsonObject, index: number, meta: SpoolMeta, settin
   return {
     ...event,
     data,
-    message_id: messageIdFor(meta.batchId, index),
+    message_id: messageId,
     message_type: event.event_type,
   };
 }
@@ -202,15 +213,4 @@ export function outgoingUserIdentities(value: JsonValue, receivedAtMs: number): 
     });
   }
   return identities;
-}
-
-/**
- * Per-event mode (Send as Batch and Wait for Complete Batch both off): one record per event,
- * each with the whole batch context and `events: [thatEvent]`. An eventless batch (sent only
- * under Send Batches without Events) stays one record.
- */
-export function splitPerEvent(batch: JsonObject): JsonObject[] {
-  const events = Array.isArray(batch.events) ? batch.events : [];
-  if (events.length <= 1) return [batch];
-  return events.map((event) => ({ ...batch, events: [event] }));
 }

@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import type { JsonObject } from '../../src/format/json-value.ts';
 import { parseJson, stringifyJson } from '../../src/format/lossless-json.ts';
 import { messageIdFor } from '../../src/pipeline/message-id.ts';
-import { buildOutgoingBatch, forwardingModeOf, splitPerEvent } from '../../src/pipeline/outgoing-batch.ts';
+import { buildOutgoingBatch, forwardingModeOf } from '../../src/pipeline/outgoing-batch.ts';
+import { buildRecords } from '../../src/sinks/kafka/request-builder.ts';
 import { eventTypes, inboundBatch, meta, RECEIVED_AT, settings } from './fixtures.ts';
 
 function build(overrides: Parameters<typeof settings>[0] = {}, inbound: JsonObject = inboundBatch()) {
@@ -237,8 +238,13 @@ void describe('forwarding mode and per-event split', () => {
 
   void test('per-event mode: one record per event, each with the whole batch context', () => {
     const batch = outgoing();
-    const records = splitPerEvent(batch);
+    const built = buildRecords(batch, { seqs: [7n] }, { maxRecordBytes: 1_000_000, perEvent: true });
+    const records = built.records.map((record) => parseJson(record.value) as JsonObject);
     assert.equal(records.length, 3);
+    assert.deepEqual(
+      built.records.map((record) => record.events.map((event) => event.messageId)),
+      (batch.events as JsonObject[]).map((event) => [event.message_id]),
+    );
     records.forEach((record, index) => {
       assert.deepEqual(record.events, [(batch.events as JsonObject[])[index]]);
       assert.equal(record.mpid, batch.mpid);
@@ -250,7 +256,12 @@ void describe('forwarding mode and per-event split', () => {
 
   void test('per-event mode: an eventless batch stays one record', () => {
     const batch = outgoing({}, { ...inboundBatch(), events: [] });
-    assert.deepEqual(splitPerEvent(batch), [batch]);
+    const { records } = buildRecords(batch, { seqs: [7n] }, { maxRecordBytes: 1_000_000, perEvent: true });
+    assert.deepEqual(
+      records.map((record) => parseJson(record.value)),
+      [batch],
+    );
+    assert.deepEqual(records[0].batches, [7n], 'the eventless record still names its batch');
   });
 });
 

@@ -120,26 +120,34 @@ export const kafkaErrorTable: readonly KafkaErrorRule[] = [
   },
   {
     kind: 'configuration',
-    code: 'TLS_HANDSHAKE_FAILED',
-    reason: 'the TLS handshake failed; the port may not be a TLS listener',
-    fix: 'check that bootstrap_servers points at the broker’s SSL or SASL_SSL listener',
-    node: [
-      'ERR_SSL_WRONG_VERSION_NUMBER',
-      'ERR_SSL_PACKET_LENGTH_TOO_LONG',
-      'ERR_SSL_UNSUPPORTED_PROTOCOL',
-      'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
-      'ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE',
-      'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
-    ],
+    code: 'TLS_NOT_A_TLS_LISTENER',
+    reason: 'the port answered, but not with TLS: it is not a TLS listener',
+    fix: 'check that bootstrap_servers points at the broker’s SSL or SASL_SSL listener (a PLAINTEXT listener cannot be used)',
+    node: ['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG'],
   },
   {
     // The client turns "socket reset before the TLS handshake finished" into a UserError.
     kind: 'configuration',
-    code: 'TLS_HANDSHAKE_FAILED',
+    code: 'TLS_NOT_A_TLS_LISTENER',
     reason: 'the connection was closed during the TLS handshake; the port may not be a TLS listener',
-    fix: 'check that bootstrap_servers points at the broker’s SSL or SASL_SSL listener',
+    fix: 'check that bootstrap_servers points at the broker’s SSL or SASL_SSL listener (a PLAINTEXT listener cannot be used)',
     classes: [UserError],
     causeNode: ['ECONNRESET'],
+  },
+  {
+    kind: 'configuration',
+    code: 'TLS_HANDSHAKE_FAILED',
+    reason:
+      'the broker ended the TLS handshake: no TLS version or cipher in common, or it requires a client certificate',
+    fix: 'enable TLS 1.2 or 1.3 on the broker listener (ssl.enabled.protocols); if it requires mutual TLS, set client_cert_file and client_key_file',
+    node: [
+      'ERR_SSL_UNSUPPORTED_PROTOCOL',
+      'ERR_SSL_NO_PROTOCOLS_AVAILABLE',
+      'ERR_SSL_NO_SHARED_CIPHER',
+      'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+      'ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE',
+      'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
+    ],
   },
   // --- SASL ---
   {

@@ -16,8 +16,6 @@
 // The producer is replaced only where Kafka's protocol requires a new producer id (the table's
 // freshProducer: OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID, INVALID_PRODUCER_EPOCH…):
 // a fresh producer id is what would let the broker write a resend twice.
-import { isJsonObject } from '../../format/index.ts';
-import { parseJson, stringifyJson } from '../../format/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import type { Metrics } from '../../telemetry/index.ts';
 import type { KafkaOutputSettings } from './config.ts';
@@ -29,7 +27,7 @@ import {
   type KafkaProducer,
   type RecordToSend,
 } from './kafka-client.ts';
-import type { OutgoingRecord } from './request-builder.ts';
+import { splitRecord, type OutgoingRecord, type RecordEvent } from './request-builder.ts';
 
 export type RecordOutcome =
   | { readonly status: 'acked' }
@@ -38,10 +36,10 @@ export type RecordOutcome =
       readonly code: string;
       readonly reason: string;
       /**
-       * Set when the record was split by events and only some of them were refused: the
-       * message_ids of those events (the other events were delivered). Absent: the whole record.
+       * Set when the record was split by events and only some of them were refused: those events
+       * (the others were delivered). Absent: the whole record.
        */
-      readonly rejectedEventIds?: readonly string[];
+      readonly refusedEvents?: readonly RecordEvent[];
     }
   /** The sink stopped before Kafka acknowledged the record; its batch stays in the spool. */
   | { readonly status: 'aborted' };
@@ -208,15 +206,15 @@ export class KafkaService {
     classification: KafkaErrorClassification,
     signal: AbortSignal,
   ): Promise<RecordOutcome> {
-    const halves = classification.code === 'RECORD_TOO_LARGE' ? splitInHalves(record) : undefined;
+    const halves = classification.code === 'RECORD_TOO_LARGE' ? splitRecord(record) : undefined;
     if (halves !== undefined) {
       this.#logger.info(
-        { bytes: record.value.length, events: halves.events },
+        { bytes: record.value.length, events: record.events.length },
         'Kafka refused a record as too large; sending it split by events',
       );
       const parts: RecordOutcome[] = [];
-      for (const half of halves.records) parts.push(...(await this.produce([half], signal)));
-      return combineParts(halves.records, parts);
+      for (const half of halves) parts.push(...(await this.produce([half], signal)));
+      return combineParts(halves, parts);
     }
     this.#logger.warn(
       {
@@ -337,47 +335,15 @@ function settle(outcomes: readonly (RecordOutcome | undefined)[], rest: RecordOu
   return outcomes.map((outcome) => outcome ?? rest);
 }
 
-/** The record's batch as two records of half its events each (same key and headers); undefined below two events. */
-function splitInHalves(record: OutgoingRecord): { records: OutgoingRecord[]; events: number } | undefined {
-  let batch;
-  try {
-    batch = parseJson(record.value.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (!isJsonObject(batch) || !Array.isArray(batch.events) || batch.events.length < 2) return undefined;
-  const { events } = batch;
-  const middle = Math.ceil(events.length / 2);
-  const records = [events.slice(0, middle), events.slice(middle)].map((part) => ({
-    ...record,
-    value: Buffer.from(stringifyJson({ ...batch, events: part }), 'utf8'),
-  }));
-  return { records, events: events.length };
-}
-
 /** One outcome for a record sent as parts: acked when every part was, else the parts' refusal. */
 function combineParts(parts: readonly OutgoingRecord[], outcomes: readonly RecordOutcome[]): RecordOutcome {
   if (outcomes.some((outcome) => outcome.status === 'aborted')) return ABORTED;
   const rejected = outcomes.flatMap((outcome, index) => (outcome.status === 'rejected' ? [{ outcome, index }] : []));
   if (rejected.length === 0) return ACKED;
-  const ids: string[] = [];
-  for (const { outcome, index } of rejected) ids.push(...(outcome.rejectedEventIds ?? eventIdsOf(parts[index])));
+  const refusedEvents: RecordEvent[] = [];
+  for (const { outcome, index } of rejected) refusedEvents.push(...(outcome.refusedEvents ?? parts[index].events));
   const first = rejected[0].outcome;
-  return { status: 'rejected', code: first.code, reason: first.reason, rejectedEventIds: ids };
-}
-
-/** The message_ids of the events in a record's value. */
-export function eventIdsOf(record: OutgoingRecord): string[] {
-  let batch;
-  try {
-    batch = parseJson(record.value.toString('utf8'));
-  } catch {
-    return [];
-  }
-  if (!isJsonObject(batch) || !Array.isArray(batch.events)) return [];
-  return batch.events.flatMap((event) =>
-    isJsonObject(event) && typeof event.message_id === 'string' ? [event.message_id] : [],
-  );
+  return { status: 'rejected', code: first.code, reason: first.reason, refusedEvents };
 }
 
 /** The error's class and message, and its causes' (the client's messages hold no secrets). */

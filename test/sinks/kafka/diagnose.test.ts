@@ -9,7 +9,7 @@ import {
   similarNames,
   STAGES,
   type StageResult,
-} from '../../../src/sinks/kafka/diagnose.ts';
+} from '../../../src/sinks/kafka/diagnose/index.ts';
 import { getTestKafkaCluster, securitySettings, uniqueTopicName, type KafkaCluster } from '../../support/kafka.ts';
 
 void describe('diagnose helpers', () => {

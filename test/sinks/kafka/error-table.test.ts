@@ -105,7 +105,7 @@ void test('client error classes: authentication, timeout, socket errors', () => 
   );
   assert.equal(
     classifyKafkaError(new UserError('TLS handshake failed.', { cause: nodeError('ECONNRESET') })).code,
-    'TLS_HANDSHAKE_FAILED',
+    'TLS_NOT_A_TLS_LISTENER',
   );
 });
 

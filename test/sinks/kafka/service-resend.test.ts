@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KafkaOutputSettings } from '../../../src/sinks/kafka/config.ts';
+import type { OutgoingRecord } from '../../../src/sinks/kafka/request-builder.ts';
 import { KafkaService } from '../../../src/sinks/kafka/service.ts';
 import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { Metrics } from '../../../src/telemetry/metrics.ts';
@@ -29,6 +30,11 @@ before(async () => {
 after(() => {
   for (const id of paused) cluster.resumeBroker(id);
 });
+
+/** A record whose value is the text as it is (the service never looks inside a value). */
+function rawRecord(text: string): OutgoingRecord {
+  return { key: '1', value: Buffer.from(text), events: [], batches: [1n] };
+}
 
 function settingsFor(topic: string): KafkaOutputSettings {
   return testOutputSettings(cluster, topic, {
@@ -63,14 +69,14 @@ test(
     const signal = new AbortController().signal;
     try {
       // Producer id, connections and metadata in place before the fault.
-      const warm = await service.produce([{ key: '1', value: Buffer.from('warm-up') }], signal);
+      const warm = await service.produce([rawRecord('warm-up')], signal);
       assert.deepEqual(warm, [{ status: 'acked' }]);
 
       for (const id of followers) {
         cluster.pauseBroker(id);
         paused.add(id);
       }
-      const sending = service.produce([{ key: '1', value: Buffer.from('exactly-once') }], signal);
+      const sending = service.produce([rawRecord('exactly-once')], signal);
       // Several attempts time out (700 ms each) while the records wait in the leader's log.
       await sleep(3_000);
       assert.equal(service.state, 'retrying', 'the output reports itself retrying meanwhile');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { isJsonObject } from '../../../src/format/json-value.ts';
 import type { KafkaOutputSettings } from '../../../src/sinks/kafka/config.ts';
-import type { OutgoingRecord } from '../../../src/sinks/kafka/request-builder.ts';
+import { buildRecords, type OutgoingRecord } from '../../../src/sinks/kafka/request-builder.ts';
 import { KafkaService } from '../../../src/sinks/kafka/service.ts';
 import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { Metrics } from '../../../src/telemetry/metrics.ts';
@@ -44,17 +44,28 @@ async function recordCount(topic: string, partitions: number): Promise<number> {
   }
 }
 
-function batchRecord(name: string, events: number, eventBytes: number): OutgoingRecord {
-  const batch = {
+function batchOf(name: string, events: number, eventBytes: number, mpid?: number) {
+  return {
     batch_id: name,
+    ...(mpid !== undefined && { mpid }),
     events: Array.from({ length: events }, (_, index) => ({
       event_type: 'custom_event',
       data: { event_name: `${name}-${index}`, padding: 'x'.repeat(eventBytes) },
       message_id: `${name}-${index}`,
     })),
   };
+}
+
+/** The batch as one record, made by the request builder (which the pipeline uses too). */
+function recordOf(batch: ReturnType<typeof batchOf>): OutgoingRecord {
+  const { records } = buildRecords(batch, { seqs: [1n] }, { maxRecordBytes: 1_000_000 });
+  assert.equal(records.length, 1);
+  return records[0];
+}
+
+function batchRecord(name: string, events: number, eventBytes: number): OutgoingRecord {
   // Null keys: the service spreads such records round-robin, so two in one request land on both partitions.
-  return { key: null, value: Buffer.from(JSON.stringify(batch), 'utf8') };
+  return recordOf(batchOf(name, events, eventBytes));
 }
 
 test('a request one partition refuses: the other partition’s record is acked and written once', async () => {
@@ -81,14 +92,15 @@ test('a merged record the topic refuses as too large is split by events; only an
   await cluster.createTopic(topic, { partitions: 1, configs: { 'max.message.bytes': '3000' } });
   const service = new KafkaService({ settings: settingsFor(topic), metrics: new Metrics(), logger: silentLogger() });
   try {
-    const value = JSON.parse(batchRecord('win', 8, 600).value.toString('utf8')) as {
-      events: { data: { padding: string } }[];
-    };
-    value.events[5].data.padding = 'y'.repeat(5000); // this one cannot go even alone
-    const merged: OutgoingRecord = { key: '42', value: Buffer.from(JSON.stringify(value), 'utf8') };
+    const batch = batchOf('win', 8, 600, 42);
+    batch.events[5].data.padding = 'y'.repeat(5000); // this one cannot go even alone
+    const merged = recordOf(batch);
     const [outcome] = await service.produce([merged], new AbortController().signal);
     assert.equal(outcome.status, 'rejected');
-    assert.deepEqual(outcome.status === 'rejected' && outcome.rejectedEventIds, ['win-5']);
+    assert.deepEqual(
+      outcome.status === 'rejected' && outcome.refusedEvents?.map((event) => [event.messageId, event.seq]),
+      [['win-5', 1n]],
+    );
     const written = await readRecords(cluster, topic, 1);
     const count = await recordCount(topic, 1);
     const records = count > 1 ? await readRecords(cluster, topic, count) : written;
