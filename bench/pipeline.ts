@@ -2,7 +2,9 @@
 //   1. heap held by the window index with 100,000 open device windows holding 1,000,000 batches
 //      (the target: well under 100 MB), and how long adding, rebuilding and closing them takes;
 //   2. transform throughput: mParticle's sample batch (14 events) through buildOutgoingBatch and
-//      the lossless JSON writer, batches/s and events/s; and mergeWindow over 10-batch windows.
+//      the lossless JSON writer, batches/s and events/s; and mergeWindow over 10-batch windows;
+//   3. record building (the hot path from outgoing batch to Kafka record values with their
+//      metadata): per-event mode, records/s; Send as Batch, merged 10-batch windows/s.
 //
 //   node bench/pipeline.ts          (re-runs itself with --expose-gc for exact heap figures)
 import { spawnSync } from 'node:child_process';
@@ -13,6 +15,7 @@ import type { JsonObject } from '../src/format/json-value.ts';
 import { parseJson, stringifyJsonToBuffer } from '../src/format/lossless-json.ts';
 import { mergeWindow } from '../src/pipeline/merge-window.ts';
 import { buildOutgoingBatch } from '../src/pipeline/outgoing-batch.ts';
+import { buildRecords } from '../src/sinks/kafka/request-builder.ts';
 import type { WindowEntry } from '../src/pipeline/windows.ts';
 import { Windower } from '../src/pipeline/windows.ts';
 
@@ -161,6 +164,50 @@ function benchTransform(): void {
   console.log(`merge + stringify of 10-batch windows: ${Math.round(merges / mergeSeconds).toLocaleString()} windows/s`);
 }
 
+function benchRecords(): void {
+  const sample = parseJson(
+    readFileSync(new URL('../test/fixtures/eventsapi.sample.json', import.meta.url)),
+  ) as JsonObject;
+  const maxRecordBytes = 1_000_000;
+  let batches = 0;
+  let records = 0;
+  const start = performance.now();
+  while (performance.now() - start < TRANSFORM_MS) {
+    for (let i = 0; i < 100; i++) {
+      const seq = BigInt(batches);
+      const { batch } = buildOutgoingBatch(sample, { batchId: seq, receivedAtMs: 1_700_000_000_000 }, settings);
+      records += buildRecords(batch!, { seqs: [seq] }, { maxRecordBytes, perEvent: true }).records.length;
+      batches++;
+    }
+  }
+  const seconds = (performance.now() - start) / 1000;
+  console.log(
+    `records, per-event (outgoing batch + one record per event): ${Math.round(batches / seconds).toLocaleString()} batches/s, ` +
+      `${Math.round(records / seconds).toLocaleString()} records/s`,
+  );
+
+  const results = Array.from({ length: 10 }, (_, i) =>
+    buildOutgoingBatch(sample, { batchId: BigInt(i), receivedAtMs: 1 }, settings),
+  );
+  const eventSeqs = new Map<string, bigint>();
+  results.forEach((result, i) => result.messageIds.forEach((id) => eventSeqs.set(id, BigInt(i))));
+  const origin = { seqs: results.map((_, i) => BigInt(i)), eventSeqs };
+  const window = results.map((result) => result.batch!);
+  let merges = 0;
+  const mergeStart = performance.now();
+  while (performance.now() - mergeStart < TRANSFORM_MS) {
+    for (let i = 0; i < 100; i++) {
+      buildRecords(mergeWindow(window)!, origin, { maxRecordBytes });
+      merges++;
+    }
+  }
+  const mergeSeconds = (performance.now() - mergeStart) / 1000;
+  console.log(
+    `records, 10-batch windows (merge + record): ${Math.round(merges / mergeSeconds).toLocaleString()} windows/s`,
+  );
+}
+
 console.log(`node ${process.version}`);
 benchWindows();
 benchTransform();
+benchRecords();

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { COMMANDS } from '../../src/cli/main.ts';
-import { cli, tempDir, writeConfig } from './support.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { cli, writeConfig } from './support.ts';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -53,7 +54,7 @@ void describe('kafka-forwarder command line', () => {
 
 void describe('check', () => {
   void it('accepts a valid file: exit 0, OK with a summary, no secret in the output', async () => {
-    const dir = await tempDir('check');
+    const { dir } = await tempDir('check');
     const config = await writeConfig(dir, {
       bootstrap: 'broker-1.example.com:9093,broker-2.example.com:9093',
       topic: 'events',
@@ -70,14 +71,14 @@ void describe('check', () => {
   });
 
   void it('finds the file through KAFKA_FORWARDER_CONFIG', async () => {
-    const dir = await tempDir('check-env');
+    const { dir } = await tempDir('check-env');
     const config = await writeConfig(dir, { bootstrap: 'b:9093', topic: 't' });
     const result = await cli(['check'], { KAFKA_FORWARDER_CONFIG: config, TEST_API_SECRET: 'x' });
     assert.equal(result.code, 0, result.stderr);
   });
 
   void it('lists every problem of an invalid file, each with its setting and fix, and exits 2 without secrets', async () => {
-    const dir = await tempDir('check-bad');
+    const { dir } = await tempDir('check-bad');
     const file = path.join(dir, 'bad.yaml');
     await writeFile(
       file,
@@ -118,7 +119,7 @@ void describe('check', () => {
   });
 
   void it('reports a missing environment variable by name', async () => {
-    const dir = await tempDir('check-env-missing');
+    const { dir } = await tempDir('check-env-missing');
     const config = await writeConfig(dir, { bootstrap: 'b:9093', topic: 't' });
     const result = await cli(['check', '-c', config], {});
     assert.equal(result.code, 2);

@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import { before, describe, it } from 'node:test';
 import { getTestKafkaCluster, readRecords, uniqueTopicName, type KafkaCluster } from '../support/kafka.ts';
 import { SUPPORTED_EVENT_TYPES } from '../../src/format/batch.ts';
-import { cli, tempDir, writeConfig } from './support.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { cli, writeConfig } from './support.ts';
 
 const main = path.resolve(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 const API_SECRET = 'serve-test-secret';
@@ -24,7 +25,7 @@ before(async () => {
 
 void describe('serve and send-sample', () => {
   void it('serves, accepts SDK batches of every type, forwards them, and exits 0 on SIGTERM', async () => {
-    const dir = await tempDir('serve');
+    const { dir } = await tempDir('serve');
     const config = await writeConfig(
       dir,
       {
@@ -115,7 +116,7 @@ void describe('serve and send-sample', () => {
   });
 
   void it('exits 2 and lists the problems when the configuration is invalid', async () => {
-    const dir = await tempDir('serve-bad');
+    const { dir } = await tempDir('serve-bad');
     const config = await writeConfig(dir, { bootstrap: 'http://broker', topic: 'events' });
     const child = spawn(process.execPath, [main, 'serve', '--config', config], {
       env: { ...process.env, TEST_API_SECRET: 'x' },

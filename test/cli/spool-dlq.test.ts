@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { type Spool } from '../../src/spool/index.ts';
-import { cli, tempDir, writeConfig } from './support.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { cli, writeConfig } from './support.ts';
 import { openTestSpool } from '../support/spool.ts';
 
 const ENV = { TEST_API_SECRET: 'x' };
@@ -38,7 +39,7 @@ async function populate(dir: string): Promise<void> {
 }
 
 async function setUp(name: string): Promise<{ dir: string; config: string }> {
-  const dir = await tempDir(name);
+  const { dir } = await tempDir(name);
   const config = await writeConfig(dir, { bootstrap: 'broker:9093', topic: 'events' });
   await populate(dir);
   return { dir, config };
@@ -59,7 +60,7 @@ void describe('spool status', () => {
   });
 
   void it('says there is no spool yet instead of creating one', async () => {
-    const dir = await tempDir('spool-none');
+    const { dir } = await tempDir('spool-none');
     const config = await writeConfig(dir, { bootstrap: 'broker:9093', topic: 'events' });
     const result = await cli(['spool', 'status', '-c', config], ENV);
     assert.equal(result.code, 0);

@@ -1,6 +1,5 @@
 // Helpers for CLI tests: run the CLI in-process with captured output, and write config files.
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { runCli } from '../../src/cli/main.ts';
@@ -28,10 +27,6 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<
   const stderr = collector();
   const code = await runCli(argv, { stdout: stdout.stream, stderr: stderr.stream, env });
   return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
-
-export async function tempDir(prefix: string): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), `kf-cli-${prefix}-`));
 }
 
 export interface OutputYaml {

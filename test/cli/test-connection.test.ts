@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { getTestKafkaCluster, uniqueTopicName, type KafkaCluster } from '../support/kafka.ts';
-import { cli, tempDir, writeConfig, type CliRun, type OutputYaml } from './support.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { cli, writeConfig, type CliRun, type OutputYaml } from './support.ts';
 
 let cluster: KafkaCluster;
 let topic: string;
@@ -27,7 +28,7 @@ function scram(overrides: Partial<OutputYaml> = {}): OutputYaml {
 }
 
 async function testConnection(output: OutputYaml, ...flags: string[]): Promise<CliRun> {
-  const dir = await tempDir('test-connection');
+  const { dir } = await tempDir('test-connection');
   const config = await writeConfig(dir, output);
   const result = await cli(['test-connection', 'events', '--config', config, '--timeout', '5000', ...flags], {
     TEST_API_SECRET: 'unused',
@@ -152,7 +153,7 @@ void describe('test-connection against a real broker', () => {
   });
 
   void it('exits 2 naming the outputs when the output does not exist', async () => {
-    const dir = await tempDir('test-connection-none');
+    const { dir } = await tempDir('test-connection-none');
     const config = await writeConfig(dir, scram());
     const result = await cli(['test-connection', 'nope', '-c', config], { TEST_API_SECRET: 'x' });
     assert.equal(result.code, 2);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isForwarderError } from '../../src/errors.ts';
@@ -15,6 +14,7 @@ import {
   loadConfig,
   parseConfig,
 } from '../../src/config/index.ts';
+import { tempDir } from '../support/temp-dir.ts';
 import { makeCertificate } from './pem-fixtures.ts';
 
 /** A smallest valid configuration; tests change one thing in a copy. */
@@ -51,10 +51,6 @@ function problemAt(problems: ConfigProblem[], path: string): ConfigProblem {
   const found = problems.find((problem) => problem.path === path);
   assert.ok(found, `no problem at ${path}; problems: ${JSON.stringify(problems, null, 1)}`);
   return found;
-}
-
-async function tempDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'kf-config-'));
 }
 
 void describe('defaults', () => {
@@ -320,7 +316,7 @@ void describe('secrets from the environment and from files', () => {
   });
 
   void it('reads *_file settings relative to the configuration file and trims line breaks from secrets', async () => {
-    const dir = await tempDir();
+    const dir = (await tempDir('config')).dir;
     const { certPem, keyPem } = makeCertificate('client');
     await mkdir(join(dir, 'secrets'));
     await writeFile(join(dir, 'secrets', 'password'), 'file-password\n');
@@ -359,7 +355,7 @@ void describe('secrets from the environment and from files', () => {
   });
 
   void it('refuses an empty API secret file (it would let anyone with the key in) and an empty server.tls', async () => {
-    const dir = await tempDir();
+    const dir = (await tempDir('config')).dir;
     await writeFile(join(dir, 'empty-secret'), '\n');
     const raw = minimal();
     raw.inputs[0].credentials = [{ api_key: 'key-1', api_secret_file: join(dir, 'empty-secret') }];
@@ -370,7 +366,7 @@ void describe('secrets from the environment and from files', () => {
   });
 
   void it('reports missing and unreadable files and a file set together with its value', async () => {
-    const dir = await tempDir();
+    const dir = (await tempDir('config')).dir;
     await writeFile(join(dir, 'locked'), 'x');
     await chmod(join(dir, 'locked'), 0o000);
     const raw = minimal();
@@ -473,7 +469,7 @@ void describe('PEM settings', () => {
 
 void describe('finding the file', () => {
   void it('takes --config over KAFKA_FORWARDER_CONFIG', async () => {
-    const dir = await tempDir();
+    const dir = (await tempDir('config')).dir;
     const yaml = (topic: string): string =>
       `inputs: [{ name: web, credentials: [{ api_key: k, api_secret: s }] }]\noutputs: [{ name: o, bootstrap_servers: "b:9093", topic: ${topic} }]\nconnections: [{ name: c, input: web, output: o }]\n`;
     await writeFile(join(dir, 'a.yaml'), yaml('from-flag'));
@@ -484,7 +480,7 @@ void describe('finding the file', () => {
   });
 
   void it('throws CONFIG_NOT_FOUND naming the path', async () => {
-    const path = join(await tempDir(), 'absent.yaml');
+    const path = join((await tempDir('config')).dir, 'absent.yaml');
     await assert.rejects(loadConfig({ path, env: {} }), (error: unknown) => {
       assert.ok(isForwarderError(error, 'CONFIG_NOT_FOUND'));
       assert.ok(error.message.includes(path));
@@ -493,7 +489,7 @@ void describe('finding the file', () => {
   });
 
   void it('names the file in CONFIG_INVALID', async () => {
-    const path = join(await tempDir(), 'bad.yaml');
+    const path = join((await tempDir('config')).dir, 'bad.yaml');
     await writeFile(path, 'log_level: loud\n');
     const { error } = await problemsOf(loadConfig({ path, env: {} }));
     assert.ok(error.message.startsWith(`The configuration in ${path} is not valid`));

@@ -2,9 +2,7 @@
 // process (so fault tests can kill -9 it). The configuration goes through the project's own
 // loader (buildConfig), as a kafka-forwarder.yaml would.
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildConfig } from '../../src/config/index.ts';
 import { startForwarder, type Forwarder } from '../../src/main.ts';
@@ -12,6 +10,7 @@ import { silentLogger, type Logger } from '../../src/telemetry/logger.ts';
 import type { JsonObject } from '../../src/format/json-value.ts';
 import { parseJson } from '../../src/format/lossless-json.ts';
 import { startServe } from './serve-process.ts';
+import { tempDirSync } from './temp-dir.ts';
 import { readRecords, securitySettings, type KafkaCluster, type TestSecurity } from './kafka.ts';
 import { basicAuth as basicAuthOf } from './auth.ts';
 
@@ -34,10 +33,6 @@ export interface KafkaForwarderSetup {
   /** Reuse a spool (restart tests); a fresh temp dir otherwise. */
   readonly spoolDir?: string;
   readonly logLevel?: string;
-}
-
-export function tempDir(prefix = 'kf-e2e-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
 }
 
 /** The snake_case output settings for a test-cluster listener. */
@@ -88,7 +83,7 @@ export async function startKafkaTestForwarder(
   setup: KafkaForwarderSetup,
   options: { logger?: Logger } = {},
 ): Promise<KafkaTestForwarder> {
-  const spoolDir = setup.spoolDir ?? tempDir();
+  const spoolDir = setup.spoolDir ?? tempDirSync('spool').dir;
   const config = await buildConfig(rawForwarderConfig({ ...setup, spoolDir }), { source: 'test' });
   const forwarder = await startForwarder(config, { logger: options.logger ?? silentLogger() });
   return {
@@ -119,7 +114,7 @@ export interface ForwarderProcess {
  * waits until it is ready. Its output is kept in memory (ForwarderProcess.output()).
  */
 export async function startForwarderProcess(setup: KafkaForwarderSetup): Promise<ForwarderProcess> {
-  const spoolDir = setup.spoolDir ?? tempDir();
+  const spoolDir = setup.spoolDir ?? tempDirSync('spool').dir;
   // JSON is YAML: the CLI reads the document as it is.
   const configPath = `${spoolDir}.config.yaml`;
   writeFileSync(configPath, JSON.stringify(rawForwarderConfig({ logLevel: 'info', ...setup, spoolDir })), {

@@ -1,17 +1,10 @@
 // Shared scaffolding for the fault tests: a temp directory with a config, the forwarder child,
 // the load generator, and the waits in between.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export { sleep };
-
-export async function tempDir(prefix: string): Promise<{ dir: string; remove: () => Promise<void> }> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `kf-e2e-${prefix}-`));
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
-}
+export { tempDir } from '../../support/temp-dir.ts';
 
 export function newRunId(): string {
   return randomBytes(6).toString('hex');
