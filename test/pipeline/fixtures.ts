@@ -1,24 +1,12 @@
 // Shared test inputs: connection settings at mParticle's defaults, and an inbound batch that
 // exercises every field the pipeline touches.
+import { defaultConnectionSettings } from '../../src/config/index.ts';
 import type { ConnectionSettings } from '../../src/config/types.ts';
 import type { JsonObject } from '../../src/format/json-value.ts';
 import { parseJson } from '../../src/format/lossless-json.ts';
 
-export const defaults: Readonly<ConnectionSettings> = Object.freeze({
-  metadataFieldExclusion: [],
-  sendNetworkPerformanceEvents: true,
-  sendAsBatch: true,
-  batchWindowMs: 600_000,
-  waitForCompleteBatch: false,
-  sessionTimeoutMs: 1_800_000,
-  includeLocationInformation: true,
-  includeMetadata: true,
-  includeUserAttributeChangeEvents: false,
-  includeUserIdentityChangeEvents: false,
-  sendBatchesWithoutEvents: true,
-  includeMpDeviceId: false,
-  includeEventBatchLocation: false,
-});
+/** The schema's defaults, which are mParticle's (test/config/load.test.ts states them one by one). */
+export const defaults: Readonly<ConnectionSettings> = Object.freeze({ ...defaultConnectionSettings });
 
 export function settings(overrides: Partial<ConnectionSettings> = {}): ConnectionSettings {
   return { ...defaults, ...overrides };

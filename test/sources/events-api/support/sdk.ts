@@ -1,6 +1,7 @@
 // The official mParticle Node SDK (npm `mparticle`), pointed at our server, and batches built with
 // its own model classes covering all 17 supported event_type values.
 import { createRequire } from 'node:module';
+import { SUPPORTED_EVENT_TYPES } from '../../../../src/format/index.ts';
 
 export type Model = Record<string, unknown>;
 type ModelClass = new (...args: unknown[]) => Model;
@@ -57,25 +58,7 @@ export function sdkClient(baseUrl: string, key: string, secret: string) {
   };
 }
 
-export const SUPPORTED_EVENT_TYPES = [
-  'custom_event',
-  'commerce_event',
-  'screen_view',
-  'session_start',
-  'session_end',
-  'crash_report',
-  'network_performance',
-  'breadcrumb',
-  'first_run',
-  'opt_out',
-  'push_registration',
-  'push_message',
-  'application_state_transition',
-  'profile',
-  'uninstall',
-  'user_attribute_change',
-  'user_identity_change',
-] as const;
+export { SUPPORTED_EVENT_TYPES };
 
 /** One event of each supported type, built with the SDK's classes where it has one. */
 export function sdkEvents(): Record<(typeof SUPPORTED_EVENT_TYPES)[number], Model> {
