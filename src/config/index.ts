@@ -16,4 +16,4 @@ export type { ConfigProblem } from './problems.ts';
 export { parseBootstrapServers } from './bootstrap-servers.ts';
 export type * from './types.ts';
 export type { Compression, ConnectionConfig, ConnectionSettings, ForwarderConfig, OutputConfig } from './types.ts';
-export { closest, levenshtein } from './did-you-mean.ts';
+export { levenshtein } from './did-you-mean.ts';

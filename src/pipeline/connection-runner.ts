@@ -54,7 +54,7 @@ export interface ConnectionRunnerOptions {
 }
 
 /** The runner's own tuning, where the options leave it out (not settings a user sets). */
-export const RUNNER_DEFAULTS = {
+const RUNNER_DEFAULTS = {
   readLimit: 500,
   maxPendingBatches: 10_000,
   maxPendingBytes: 32 * 1024 * 1024,

@@ -26,17 +26,22 @@ function flakySpool(failures: number) {
   };
 }
 
-void test('a failed acknowledgement write is retried until the spool takes it, and later acks follow in order', async () => {
-  const spool = flakySpool(3);
-  const acked: number[] = [];
-  const batcher = new AckBatcher({
+/** A batcher on the spool that reports each acknowledged receipt time into `acked`. */
+function batcherOn(spool: ReturnType<typeof flakySpool>, acked: number[], retryMaxMs: number): AckBatcher {
+  return new AckBatcher({
     destination: 'c',
     spool,
     logger,
     onAcked: (receivedAtMs) => acked.push(receivedAtMs),
     retryMinMs: 5,
-    retryMaxMs: 20,
+    retryMaxMs,
   });
+}
+
+void test('a failed acknowledgement write is retried until the spool takes it, and later acks follow in order', async () => {
+  const spool = flakySpool(3);
+  const acked: number[] = [];
+  const batcher = batcherOn(spool, acked, 20);
   batcher.add(1n, 100);
   batcher.add(2n, 200);
   await batcher.flush();
@@ -51,14 +56,7 @@ void test('a failed acknowledgement write is retried until the spool takes it, a
 void test('abandon() ends the retries of a write the spool keeps refusing, and reports how many acks were left', async () => {
   const spool = flakySpool(Number.POSITIVE_INFINITY);
   const acked: number[] = [];
-  const batcher = new AckBatcher({
-    destination: 'c',
-    spool,
-    logger,
-    onAcked: (receivedAtMs) => acked.push(receivedAtMs),
-    retryMinMs: 5,
-    retryMaxMs: 10,
-  });
+  const batcher = batcherOn(spool, acked, 10);
   batcher.add(1n, 100);
   const flushed = batcher.flush();
   await new Promise((resolve) => setTimeout(resolve, 50));
