@@ -5,9 +5,12 @@ import type { AddressInfo } from 'node:net';
 import type { ForwarderConfig } from './config/index.ts';
 import { ConnectionRunner } from './pipeline/index.ts';
 import { startSpoolStats } from './pipeline/index.ts';
+import { PartitionTasks, startIntakeStats } from './pipeline/index.ts';
 import { kafkaOutputSettings } from './sinks/kafka/index.ts';
+import type { KafkaOutputSettings } from './sinks/kafka/index.ts';
 import { KafkaSink } from './sinks/kafka/index.ts';
-import { openSpool } from './spool/index.ts';
+import { openKafkaSpool, openSpool } from './spool/index.ts';
+import type { KafkaSpool } from './spool/index.ts';
 import type { AppendItem, Spool } from './spool/index.ts';
 import { Authenticator } from './sources/events-api/index.ts';
 import { createIngestHandler } from './sources/events-api/index.ts';
@@ -30,7 +33,10 @@ export interface OutputStatus {
 
 export interface Forwarder {
   readonly address: AddressInfo;
-  readonly spool: Spool;
+  /** The local spool (spool.kind: local). */
+  readonly spool?: Spool;
+  /** The Kafka spool (spool.kind: kafka). */
+  readonly intake?: KafkaSpool;
   readonly metrics: Metrics;
   /** Each output's state (ok, retrying, paused) and, when not ok, why. */
   outputs(): OutputStatus[];
@@ -62,15 +68,20 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
   const sinks = new Map(
     [...outputSettings.values()].map((settings) => [settings.output, new KafkaSink({ settings, metrics, logger })]),
   );
-  // The server listens before the spool is recovered, so that /readyz can say "recovering" and
-  // requests get a clear 503 instead of a refused connection. Connections learn of new batches as
-  // soon as they are durable, instead of at their next poll.
+  // The server listens before the spool is recovered (or the intake reached), so that /readyz can
+  // say why it is not ready and requests get a clear 503 instead of a refused connection.
+  // Connections learn of new batches as soon as they are durable, instead of at their next poll.
   let spool: Spool | undefined = undefined;
+  let intake: KafkaSpool | undefined = undefined;
   let runners: ConnectionRunner[] = [];
   const notifyingSpool = {
     async append(items: readonly AppendItem[]) {
+      if (intake !== undefined) return intake.append(items);
       if (spool === undefined) {
-        throw new ForwarderError('SPOOL_UNAVAILABLE', { reason: 'it is being recovered after start' });
+        throw new ForwarderError('SPOOL_UNAVAILABLE', {
+          reason:
+            config.spool.kind === 'kafka' ? 'the intake topic is being opened' : 'it is being recovered after start',
+        });
       }
       const results = await spool.append(items);
       for (const runner of runners) runner.notify();
@@ -103,6 +114,8 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
       logger,
       openapi: () => openapi,
       notReadyReason: () => {
+        if (config.spool.kind === 'kafka')
+          return intake === undefined ? 'opening the intake topic' : intake.notReadyReason();
         if (spool === undefined) return 'recovering the spool';
         if (spool.state === 'full')
           return spool.stats().fullReason === 'disk'
@@ -122,6 +135,38 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
   );
   const address = await server.listen(config.server.port, config.server.host);
   logger.info({ listening: `${address.address}:${address.port}` }, 'listening; recovering the spool');
+
+  if (config.spool.kind === 'kafka') {
+    const cluster = await startClusterProcessing(config, { outputSettings, sinks, metrics, logger });
+    intake = cluster.intake;
+    const stopIntakeStats = startIntakeStats(
+      cluster.intake,
+      metrics,
+      config.connections.map((c) => c.name),
+    );
+    logger.info({ address: `${address.address}:${address.port}` }, 'ready once the consumer group is joined');
+    let closed: Promise<void> | undefined;
+    return {
+      address,
+      intake: cluster.intake,
+      metrics,
+      outputs,
+      close() {
+        closed ??= (async () => {
+          const deadline = Date.now() + config.server.shutdownTimeoutMs;
+          const left = (): number => Math.max(0, deadline - Date.now());
+          await server.close(left());
+          await cluster.tasks.stop(left());
+          await Promise.all([...sinks.values()].map((sink) => sink.close(left())));
+          await cluster.tasks.settled(left() + ACK_GRACE_MS);
+          stopIntakeStats();
+          await cluster.intake.close();
+          logger.info('stopped');
+        })();
+        return closed;
+      },
+    };
+  }
 
   let openedSpool: Spool;
   try {
@@ -193,4 +238,55 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
       return closed;
     },
   };
+}
+
+interface ClusterParts {
+  readonly outputSettings: ReadonlyMap<string, KafkaOutputSettings>;
+  readonly sinks: ReadonlyMap<string, KafkaSink>;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+/**
+ * Cluster mode: opens the intake (its topics, its producer), then joins the consumer group, whose
+ * partitions run the connections (one task per connection per partition owned).
+ */
+async function startClusterProcessing(
+  config: ForwarderConfig,
+  parts: ClusterParts,
+): Promise<{ intake: KafkaSpool; tasks: PartitionTasks }> {
+  const settings = config.spool.kafka;
+  if (settings === undefined) throw new TypeError('spool.kind is kafka without spool.kafka');
+  const intakeSettings = kafkaOutputSettings({ ...settings, name: 'spool.kafka' });
+  const intake = await openKafkaSpool({
+    connection: {
+      ...intakeSettings.connection,
+      clientId: settings.clientId,
+      connectTimeoutMs: settings.connectTimeoutMs,
+      requestTimeoutMs: settings.requestTimeoutMs,
+      retryDelayMs: settings.retryBackoffMinMs,
+    },
+    topic: settings.topic,
+    groupId: settings.groupId,
+    stateTopic: settings.stateTopic,
+    deadLetterTopic: settings.deadLetterTopic,
+    partitions: settings.partitions,
+    replicationFactor: settings.replicationFactor,
+    maxBufferedBytes: settings.maxBufferedBytes,
+    destinations: config.connections.map((connection) => connection.name),
+    logger: parts.logger,
+  });
+  const tasks = new PartitionTasks({
+    targets: config.connections.map((connection) => {
+      const output = parts.outputSettings.get(connection.output);
+      const sink = parts.sinks.get(connection.output);
+      if (output === undefined || sink === undefined)
+        throw new TypeError(`connection ${connection.name}: no output ${connection.output}`);
+      return { connection, sink, maxRecordBytes: output.maxRecordBytes };
+    }),
+    metrics: parts.metrics,
+    logger: parts.logger,
+  });
+  await intake.startProcessing(tasks);
+  return { intake, tasks };
 }

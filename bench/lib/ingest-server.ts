@@ -57,7 +57,8 @@ async function full() {
 const running = process.argv[3] === 'ingest-only' ? await ingestOnly() : await full();
 process.stdout.write(`READY ${running.port}\n`);
 process.once('SIGTERM', () => {
-  const stats = running.spool.stats();
-  process.stderr.write(`  spool: ${stats.appendCalls} appends in ${stats.commits} commits (fsyncs)\n`);
+  const stats = running.spool?.stats();
+  if (stats !== undefined)
+    process.stderr.write(`  spool: ${stats.appendCalls} appends in ${stats.commits} commits (fsyncs)\n`);
   void running.close().then(() => process.exit(0));
 });

@@ -113,5 +113,7 @@ function toForwarderConfig(document: unknown): ForwarderConfig {
   for (const output of config.outputs) {
     output.bootstrapServers = parseBootstrapServers(output.bootstrapServers).servers;
   }
+  const intake = config.spool.kafka;
+  if (intake !== undefined) intake.bootstrapServers = parseBootstrapServers(intake.bootstrapServers).servers;
   return config;
 }

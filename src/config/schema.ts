@@ -39,7 +39,12 @@ export interface SettingSchema {
 }
 
 /** A setting that mirrors one of mParticle's Kafka settings; says so in its description, too. */
-function mirrors(table: MparticleTable, setting: string, schema: SettingSchema, integration = 'Kafka'): SettingSchema {
+function mirrorsSetting(
+  table: MparticleTable,
+  setting: string,
+  schema: SettingSchema,
+  integration = 'Kafka',
+): SettingSchema {
   return {
     ...schema,
     description: `${schema.description ?? ''} Mirrors mParticle's ${integration} ${table} → "${setting}".`.trim(),
@@ -69,6 +74,8 @@ const name = (what: string, use = 'connections refer to it'): SettingSchema => (
   minLength: 1,
   description: `Name of this ${what}, unique among ${what}s; ${use}.`,
 });
+
+const mirrors = mirrorsSetting;
 
 const connectionSettingsSchema: SettingSchema = {
   type: 'object',
@@ -161,13 +168,14 @@ const connectionSettingsSchema: SettingSchema = {
   },
 };
 
-const outputSchema: SettingSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'bootstrap_servers', 'topic'],
-  description: 'A Kafka cluster and topic that connections forward to.',
-  properties: {
-    name: name('output'),
+/**
+ * The settings of a connection to a Kafka cluster and a topic on it: an output's, and the Kafka
+ * spool's intake. `mirror` says whether to tag the settings that mirror mParticle's (an output's
+ * are mParticle's Configuration Settings; the intake's are our own).
+ */
+function kafkaClusterProperties(mirror: boolean, topic: SettingSchema): Record<string, SettingSchema> {
+  const mirrors = mirror ? mirrorsSetting : (_table: MparticleTable, _setting: string, schema: SettingSchema) => schema;
+  return {
     bootstrap_servers: mirrors('Configuration Settings', 'Apache Kafka Bootstrap Servers', {
       type: ['string', 'array'],
       items: { type: 'string' },
@@ -175,11 +183,7 @@ const outputSchema: SettingSchema = {
       description:
         'Comma-separated `host:port` list of Kafka brokers to discover the cluster from (a YAML list is accepted too). The forwarder uses every broker of the cluster, whichever are listed.',
     }),
-    topic: mirrors('Configuration Settings', 'Topic Name', {
-      type: 'string',
-      minLength: 1,
-      description: 'The Kafka topic to publish to.',
-    }),
+    topic: mirrors('Configuration Settings', 'Topic Name', topic),
     authentication_method: mirrors('Configuration Settings', 'Authentication Method', {
       type: 'string',
       enum: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
@@ -247,6 +251,17 @@ const outputSchema: SettingSchema = {
     retry_backoff_max_ms: millis('Longest wait between retries of a failed send.', 30000),
     request_timeout_ms: millis('How long the producer waits for a broker to answer a request.', 30000),
     connect_timeout_ms: millis('How long the producer waits for a TCP and TLS connection to a broker.', 10000),
+  };
+}
+
+const outputSchema: SettingSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'bootstrap_servers', 'topic'],
+  description: 'A Kafka cluster and topic that connections forward to.',
+  properties: {
+    name: name('output'),
+    ...kafkaClusterProperties(true, { type: 'string', minLength: 1, description: 'The Kafka topic to publish to.' }),
   },
 };
 
@@ -339,12 +354,80 @@ const serverSchema: SettingSchema = {
   },
 };
 
+const intakeSchema: SettingSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['bootstrap_servers'],
+  description:
+    'With `kind: kafka`: the Kafka cluster holding the intake topic, declared like an output (often the same cluster), and the topics and consumer group cluster mode uses on it.',
+  properties: {
+    ...kafkaClusterProperties(false, {
+      type: 'string',
+      minLength: 1,
+      default: 'kafka-forwarder-intake',
+      description:
+        'The intake topic: every accepted batch is written here, keyed by MPID (else mp_deviceid), before the 202. Created if missing.',
+    }),
+    group_id: {
+      type: 'string',
+      minLength: 1,
+      default: 'kafka-forwarder',
+      description:
+        'Consumer group every instance joins on the intake topic; the intake partitions are shared among its members. Instances of one deployment must use the same one.',
+    },
+    partitions: {
+      type: 'integer',
+      minimum: 1,
+      default: 12,
+      description:
+        'Partitions of the intake topic (and of the state topic) when the forwarder creates them: the most instances that can share the processing. Ignored for a topic that exists.',
+    },
+    replication_factor: {
+      type: 'integer',
+      minimum: 1,
+      default: 3,
+      description:
+        "Replicas of each topic the forwarder creates (intake, state, dead letters). Set the topics' `min.insync.replicas` below it so that one broker can be lost.",
+    },
+    state_topic: {
+      type: 'string',
+      minLength: 1,
+      default: 'kafka-forwarder-state',
+      description:
+        "Compacted topic holding each intake partition's deduplication state (source_request_ids seen), restored by the partition's next owner. Created if missing, with the intake topic's partition count.",
+    },
+    dead_letter_topic: {
+      type: 'string',
+      minLength: 1,
+      default: 'kafka-forwarder-dead-letters',
+      description:
+        'Compacted topic holding the dead letters of every connection (`kafka-forwarder dlq` works on it). Created if missing.',
+    },
+    max_buffered_bytes: {
+      type: 'integer',
+      minimum: 1048576,
+      default: 268435456,
+      description:
+        'Most intake bytes an instance holds in memory (batches read but not yet acknowledged by every connection, including those waiting in open windows). Beyond it the instance stops reading the intake until Kafka acknowledges what it holds; the backlog shows as consumer lag.',
+    },
+  },
+};
+
 const spoolSchema: SettingSchema = {
   type: 'object',
   additionalProperties: false,
   default: {},
-  description: 'The local spool where accepted batches wait, on disk, until Kafka has them.',
+  description:
+    "Where accepted batches wait until Kafka has them: on this machine's disk (`kind: local`), or in an intake topic on a Kafka cluster shared by many forwarder instances (`kind: kafka`, see docs/scaling.md).",
   properties: {
+    kind: {
+      type: 'string',
+      enum: ['local', 'kafka'],
+      default: 'local',
+      description:
+        '`local`: one process, a SQLite spool on local disk (`path`). `kafka`: cluster mode; every instance writes accepted batches to the intake topic of `spool.kafka`, and the instances share the processing in one consumer group.',
+    },
+    kafka: intakeSchema,
     path: {
       type: 'string',
       minLength: 1,

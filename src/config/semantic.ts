@@ -13,6 +13,9 @@ import { formatPath } from './problems.ts';
 
 type Node = Record<string, unknown>;
 
+/** Room an intake record needs beyond its batch: key, headers (input, destinations, dedup key) and framing. */
+const INTAKE_RECORD_OVERHEAD_BYTES = 4096;
+
 const isNode = (value: unknown): value is Node => typeof value === 'object' && value !== null && !Array.isArray(value);
 const nodes = (value: unknown): Node[] => (Array.isArray(value) ? value.map((item) => (isNode(item) ? item : {})) : []);
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
@@ -133,8 +136,8 @@ class Checker {
     }
   }
 
-  output(output: Node, index: number): void {
-    const base = ['outputs', index];
+  /** A Kafka cluster and topic: an output (outputs[i]) or the intake (spool.kafka). */
+  kafkaCluster(output: Node, base: SettingPath): void {
     const servers = output.bootstrap_servers;
     if (
       typeof servers === 'string' ||
@@ -147,13 +150,7 @@ class Checker {
       }
     }
     const topic = text(output.topic);
-    if (topic !== undefined && (!/^[A-Za-z0-9._-]{1,249}$/.test(topic) || topic === '.' || topic === '..')) {
-      this.add(
-        [...base, 'topic'],
-        `"${topic}" is not a valid Kafka topic name`,
-        'use up to 249 letters, digits, ".", "_" and "-"',
-      );
-    }
+    if (topic !== undefined) this.kafkaTopicName(topic, [...base, 'topic']);
     const username = text(output.username);
     const password = text(output.password);
     if (password !== undefined && username === undefined) {
@@ -180,6 +177,61 @@ class Checker {
         `is more than retry_backoff_max_ms (${max})`,
         'make the first backoff no longer than the longest',
       );
+    }
+  }
+
+  spool(spool: unknown, server: unknown): void {
+    if (!isNode(spool)) return;
+    const intake = spool.kafka;
+    if (spool.kind === 'kafka') {
+      if (!isNode(intake)) {
+        this.add(
+          ['spool', 'kafka'],
+          'is missing, and spool.kind is kafka',
+          'set spool.kafka.bootstrap_servers (and its TLS and SASL settings, as for an output) to the cluster that holds the intake topic',
+        );
+        return;
+      }
+    } else {
+      if (intake !== undefined)
+        this.add(
+          ['spool', 'kafka'],
+          `is set, but spool.kind is ${String(spool.kind)}, so it would be ignored`,
+          'set spool.kind: kafka to use it, or remove spool.kafka',
+        );
+      return;
+    }
+    const base = ['spool', 'kafka'];
+    this.kafkaCluster(intake, base);
+    const topics = new Map<string, string>();
+    for (const key of ['topic', 'state_topic', 'dead_letter_topic']) {
+      const topic = text(intake[key]);
+      if (topic === undefined) continue;
+      const other = topics.get(topic);
+      if (other !== undefined)
+        this.add(
+          [...base, key],
+          `names the same topic as spool.kafka.${other} ("${topic}")`,
+          'give each its own topic',
+        );
+      else topics.set(topic, key);
+      if (key !== 'topic') this.kafkaTopicName(topic, [...base, key]);
+    }
+    // Every accepted batch becomes one intake record: the largest batch must fit in one.
+    const largest = isNode(server) && typeof server.max_batch_bytes === 'number' ? server.max_batch_bytes : undefined;
+    const limit = intake.max_message_bytes;
+    if (largest !== undefined && typeof limit === 'number' && largest + INTAKE_RECORD_OVERHEAD_BYTES > limit) {
+      this.add(
+        [...base, 'max_message_bytes'],
+        `is too small for the largest batch accepted (server.max_batch_bytes ${largest} plus ${INTAKE_RECORD_OVERHEAD_BYTES} bytes of record headers)`,
+        `raise it to at least ${largest + INTAKE_RECORD_OVERHEAD_BYTES} (and the intake topic's max.message.bytes with it), or lower server.max_batch_bytes`,
+      );
+    }
+  }
+
+  kafkaTopicName(topic: string, path: SettingPath): void {
+    if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic) || topic === '.' || topic === '..') {
+      this.add(path, `"${topic}" is not a valid Kafka topic name`, 'use up to 249 letters, digits, ".", "_" and "-"');
     }
   }
 
@@ -281,7 +333,8 @@ export function checkSemantics(document: unknown, problems: ProblemList, origins
   const inputNames = checker.uniqueNames(inputs, 'inputs');
   checker.inputs(inputs);
   const outputNames = checker.uniqueNames(outputs, 'outputs');
-  outputs.forEach((output, index) => checker.output(output, index));
+  outputs.forEach((output, index) => checker.kafkaCluster(output, ['outputs', index]));
+  checker.spool(document.spool, document.server);
   checker.uniqueNames(connections, 'connections');
   checker.connections(connections, inputs, inputNames, outputNames);
 }

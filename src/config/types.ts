@@ -99,7 +99,25 @@ export interface ServerConfig {
   shutdownTimeoutMs: number;
 }
 
+/**
+ * Cluster mode's intake (spool.kafka): a Kafka cluster declared like an output (its topic is the
+ * intake topic), plus the consumer group and the topics cluster mode keeps there.
+ */
+export interface IntakeConfig extends Omit<OutputConfig, 'name'> {
+  groupId: string;
+  partitions: number;
+  replicationFactor: number;
+  stateTopic: string;
+  deadLetterTopic: string;
+  maxBufferedBytes: number;
+}
+
+export type SpoolKind = 'local' | 'kafka';
+
 export interface SpoolConfig {
+  kind: SpoolKind;
+  /** Set (and only then) when kind is 'kafka'. */
+  kafka?: IntakeConfig;
   path: string;
   maxBytes: number;
   highWaterRatio: number;

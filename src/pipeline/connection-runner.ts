@@ -51,6 +51,11 @@ export interface ConnectionRunnerOptions {
   readonly maxPendingBytes?: number;
   /** How often to look for new batches when nobody calls notify() (replays, missed wake-ups). */
   readonly pollIntervalMs?: number;
+  /**
+   * Told the number of open windows whenever it changes; by default the connection's open-windows
+   * gauge is set to it (cluster mode sums the runners of one connection across partitions).
+   */
+  readonly onOpenWindows?: (count: number) => void;
 }
 
 /** The runner's own tuning, where the options leave it out (not settings a user sets). */
@@ -102,7 +107,8 @@ export class ConnectionRunner {
         dispatch: (unit) => this.#dispatch(unit),
         room: () => this.#room(),
         deadLetter: (seqs, reason) => this.#deadLetter(seqs, reason),
-        onOpenWindows: (count) => options.metrics.openWindows.set({ connection: this.#name }, count),
+        onOpenWindows:
+          options.onOpenWindows ?? ((count) => options.metrics.openWindows.set({ connection: this.#name }, count)),
       });
     }
     this.#acks = new AckBatcher({

@@ -1,6 +1,6 @@
 // Publishes the spool's numbers as metrics, once a second (stats() is a synchronous snapshot, so
 // this costs nothing): held bytes and batches, oldest age, per-connection backlog, dead letters.
-import type { Spool } from '../spool/index.ts';
+import type { KafkaSpool, Spool } from '../spool/index.ts';
 import type { Metrics } from '../telemetry/index.ts';
 
 export function publishSpoolStats(spool: Pick<Spool, 'stats'>, metrics: Metrics, connections: readonly string[]): void {
@@ -25,6 +25,32 @@ export function startSpoolStats(
     } catch {
       // A closed or failed spool has no numbers to give; readiness reports its state.
     }
+  };
+  publish();
+  const timer = setInterval(publish, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
+ * Cluster mode's numbers, once a second: partitions owned, rebalances, records held (the
+ * spool gauges, for this instance's share of the intake) and backlog per connection.
+ */
+export function startIntakeStats(
+  intake: Pick<KafkaSpool, 'stats'>,
+  metrics: Metrics,
+  connections: readonly string[],
+  intervalMs = 1000,
+): () => void {
+  let rebalances = 0;
+  const publish = (): void => {
+    const stats = intake.stats();
+    metrics.intakeAssignedPartitions.set(stats.assignedPartitions.length);
+    metrics.intakeRebalances.inc(Math.max(0, stats.rebalances - rebalances));
+    rebalances = stats.rebalances;
+    metrics.spoolBytes.set(stats.heldBytes);
+    metrics.spoolRecords.set(stats.heldRecords);
+    for (const connection of connections) metrics.spoolBacklog.set({ connection }, stats.backlog[connection] ?? 0);
   };
   publish();
   const timer = setInterval(publish, intervalMs);

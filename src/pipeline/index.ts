@@ -17,4 +17,6 @@ export { hasSessionEndEvent, windowEntryOf, windowKeyOf, Windower } from './wind
 export type { ClosedWindow, CloseReason, WindowEntry, WindowerOptions, WindowMode } from './windows.ts';
 export { mergeSessionWindow, mergeWindow } from './merge-window.ts';
 export { ConnectionRunner } from './connection-runner.ts';
-export { startSpoolStats } from './connection-spool-stats.ts';
+export { startIntakeStats, startSpoolStats } from './connection-spool-stats.ts';
+export { PartitionTasks } from './partition-tasks.ts';
+export type { ConnectionTarget, PartitionTasksOptions } from './partition-tasks.ts';

@@ -1,6 +1,15 @@
 // The spool: the durable, bounded, local store between HTTP ingest and the Kafka sinks.
 export { openSpool } from './spool.ts';
 export { batchIdTimeMs } from './batch-id.ts';
+// Cluster mode: the intake topic in place of the local disk.
+export { openKafkaSpool, KafkaSpool, intakeBatchId } from './kafka/index.ts';
+export type {
+  IntakeConnection,
+  KafkaSpoolOptions,
+  KafkaSpoolStats,
+  PartitionListener,
+  PartitionLog,
+} from './kafka/index.ts';
 export type {
   AppendItem,
   AppendResult,

@@ -40,6 +40,11 @@ export interface AppendItem {
   destinations: readonly string[];
   /** Input name + source_request_id; a key accepted within the dedup window makes this a duplicate. */
   dedupKey?: string;
+  /**
+   * The batch's MPID (decimal digits), else its mp_deviceid: the Kafka spool's intake record key, so
+   * that all of a user's (or device's) batches share one intake partition. The local spool ignores it.
+   */
+  routingKey?: string;
 }
 
 export type AppendResult =

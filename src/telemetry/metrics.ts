@@ -114,6 +114,30 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // --- cluster mode (spool.kind: kafka) ---
+  readonly intakeAssignedPartitions = new Gauge({
+    name: 'kf_intake_assigned_partitions',
+    help: 'Intake partitions this instance owns (processes).',
+    registers: [this.registry],
+  });
+  readonly intakeRebalances = new Counter({
+    name: 'kf_intake_rebalances_total',
+    help: 'Consumer group rebalances this instance took part in (each changes or confirms its partitions).',
+    registers: [this.registry],
+  });
+  readonly intakeLag = new Gauge({
+    name: 'kf_intake_lag_records',
+    help: 'Intake records not yet acknowledged by Kafka for the connection, per owned partition: the end of the partition less the oldest offset the connection still needs.',
+    labelNames: ['partition', 'connection'] as const,
+    registers: [this.registry],
+  });
+  readonly intakeRebuildSeconds = new Histogram({
+    name: 'kf_intake_rebuild_seconds',
+    help: 'Time from being assigned an intake partition to having read its backlog as of then (windows rebuilt).',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
   readonly #outputStateLabels = new Map<string, { output: string; state: string; reason: string }>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {

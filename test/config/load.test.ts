@@ -212,7 +212,7 @@ void describe('unknown settings', () => {
     const { problems } = await problemsOf(buildConfig(raw));
     assert.match(
       problemAt(problems, 'spool.frobnicate').fix,
-      /the settings at spool are path, max_bytes, high_water_ratio, min_free_disk_bytes, dedup_window_ms/,
+      /the settings at spool are kind, kafka, path, max_bytes, high_water_ratio, min_free_disk_bytes, dedup_window_ms/,
     );
   });
 
@@ -493,5 +493,65 @@ void describe('finding the file', () => {
     await writeFile(path, 'log_level: loud\n');
     const { error } = await problemsOf(loadConfig({ path, env: {} }));
     assert.ok(error.message.startsWith(`The configuration in ${path} is not valid`));
+  });
+});
+
+void describe('spool.kind: kafka (cluster mode)', () => {
+  void it('is local by default, with no intake', async () => {
+    const config = await buildConfig(minimal());
+    assert.equal(config.spool.kind, 'local');
+    assert.equal(config.spool.kafka, undefined);
+  });
+
+  void it('takes the intake cluster like an output, with the topic, group and state defaults', async () => {
+    const raw = minimal();
+    raw.spool = {
+      kind: 'kafka',
+      kafka: { bootstrap_servers: 'b1:9093, b2:9093', username: 'svc', password: 'intake-secret' },
+    };
+    const config = await buildConfig(raw);
+    const intake = config.spool.kafka;
+    assert.ok(intake !== undefined);
+    assert.deepEqual(intake.bootstrapServers, ['b1:9093', 'b2:9093']);
+    assert.equal(intake.topic, 'kafka-forwarder-intake');
+    assert.equal(intake.groupId, 'kafka-forwarder');
+    assert.equal(intake.stateTopic, 'kafka-forwarder-state');
+    assert.equal(intake.deadLetterTopic, 'kafka-forwarder-dead-letters');
+    assert.equal(intake.authenticationMethod, defaultOutputSettings.authenticationMethod);
+    assert.equal(intake.requestTimeoutMs, defaultOutputSettings.requestTimeoutMs);
+    assert.equal(intake.password, 'intake-secret');
+  });
+
+  void it('applies the output checks to the intake, and its own: missing intake, one topic twice, a batch too large for it', async () => {
+    const raw = minimal();
+    raw.spool = {
+      kind: 'kafka',
+      kafka: {
+        bootstrap_servers: 'b1',
+        password: 'p',
+        topic: 'same',
+        state_topic: 'same',
+        dead_letter_topic: 'bad topic',
+        max_message_bytes: 65536,
+      },
+    };
+    const { problems } = await problemsOf(buildConfig(raw));
+    assert.deepEqual(paths(problems).sort(), [
+      'spool.kafka.bootstrap_servers[0]',
+      'spool.kafka.dead_letter_topic',
+      'spool.kafka.max_message_bytes',
+      'spool.kafka.password',
+      'spool.kafka.state_topic',
+    ]);
+    assert.match(problemAt(problems, 'spool.kafka.max_message_bytes').fix, /server\.max_batch_bytes/);
+    assert.doesNotMatch(JSON.stringify(problems), /"p"/);
+
+    const missing = minimal();
+    missing.spool = { kind: 'kafka' };
+    assert.match(problemAt((await problemsOf(buildConfig(missing))).problems, 'spool.kafka').fix, /bootstrap_servers/);
+
+    const ignored = minimal();
+    ignored.spool = { kafka: { bootstrap_servers: 'b1:9093' } };
+    assert.match(problemAt((await problemsOf(buildConfig(ignored))).problems, 'spool.kafka').fix, /spool\.kind: kafka/);
   });
 });

@@ -10,12 +10,16 @@ void describe('secrets', () => {
       'outputs[*].client_key_pem',
       'outputs[*].password',
       'server.tls.key_pem',
+      'spool.kafka.client_key_pem',
+      'spool.kafka.password',
     ]);
     assert.deepEqual([...secretConfigPaths].sort(), [
       'inputs[*].credentials[*].apiSecret',
       'outputs[*].clientKeyPem',
       'outputs[*].password',
       'server.tls.keyPem',
+      'spool.kafka.clientKeyPem',
+      'spool.kafka.password',
     ]);
   });
 

@@ -12,6 +12,7 @@ import type {
   ForwarderConfig,
   InputConfig,
   InputCredential,
+  IntakeConfig,
   OutputConfig,
   ServerConfig,
   ServerTlsConfig,
@@ -40,34 +41,48 @@ const server = {
 } as const satisfies Presence<ServerConfig>;
 const serverTls = { certPem: 'always', keyPem: 'always' } as const satisfies Presence<ServerTlsConfig>;
 const spool = {
+  kind: 'always',
+  kafka: 'optional',
   path: 'always',
   maxBytes: 'always',
   highWaterRatio: 'always',
   minFreeDiskBytes: 'always',
   dedupWindowMs: 'always',
 } as const satisfies Presence<SpoolConfig>;
+const intake = {
+  ...outputFields(),
+  groupId: 'always',
+  partitions: 'always',
+  replicationFactor: 'always',
+  stateTopic: 'always',
+  deadLetterTopic: 'always',
+  maxBufferedBytes: 'always',
+} as const satisfies Presence<IntakeConfig>;
 const input = { name: 'always', credentials: 'always' } as const satisfies Presence<InputConfig>;
 const credential = { apiKey: 'always', apiSecret: 'always' } as const satisfies Presence<InputCredential>;
-const output = {
-  name: 'always',
-  bootstrapServers: 'always',
-  topic: 'always',
-  authenticationMethod: 'always',
-  username: 'optional',
-  password: 'optional',
-  caPem: 'optional',
-  clientCertPem: 'optional',
-  clientKeyPem: 'optional',
-  compression: 'always',
-  maxMessageBytes: 'always',
-  clientId: 'always',
-  lingerMs: 'always',
-  batchMaxBytes: 'always',
-  retryBackoffMinMs: 'always',
-  retryBackoffMaxMs: 'always',
-  requestTimeoutMs: 'always',
-  connectTimeoutMs: 'always',
-} as const satisfies Presence<OutputConfig>;
+const output = { name: 'always', ...outputFields() } as const satisfies Presence<OutputConfig>;
+/** The fields outputs and the intake share: a Kafka cluster and a topic on it. */
+function outputFields() {
+  return {
+    bootstrapServers: 'always',
+    topic: 'always',
+    authenticationMethod: 'always',
+    username: 'optional',
+    password: 'optional',
+    caPem: 'optional',
+    clientCertPem: 'optional',
+    clientKeyPem: 'optional',
+    compression: 'always',
+    maxMessageBytes: 'always',
+    clientId: 'always',
+    lingerMs: 'always',
+    batchMaxBytes: 'always',
+    retryBackoffMinMs: 'always',
+    retryBackoffMaxMs: 'always',
+    requestTimeoutMs: 'always',
+    connectTimeoutMs: 'always',
+  } as const satisfies Presence<Omit<OutputConfig, 'name'>>;
+}
 const connection = {
   name: 'always',
   input: 'always',
@@ -114,6 +129,7 @@ void describe('types.ts and schema.ts', () => {
     ['ServerConfig', server, top.server],
     ['ServerTlsConfig', serverTls, top.server?.properties?.tls],
     ['SpoolConfig', spool, top.spool],
+    ['IntakeConfig', intake, top.spool?.properties?.kafka],
     ['InputConfig', input, top.inputs?.items],
     ['InputCredential', credential, top.inputs?.items?.properties?.credentials.items],
     ['OutputConfig', output, top.outputs?.items],

@@ -14,6 +14,7 @@ import {
   readiness,
   startKafkaTestForwarder,
   waitFor,
+  localSpool,
 } from '../support/forwarder.ts';
 import { getTestKafkaCluster, uniqueTopicName, type KafkaCluster, type TestSecurity } from '../support/kafka.ts';
 
@@ -67,7 +68,7 @@ test('a wrong password pauses the output, keeps every batch, and the right one d
   const metrics = await metricsText(wrong.url);
   assert.match(metrics, /kf_output_state\{output="kafka",state="paused",reason="SASL_AUTHENTICATION_FAILED"\} 1/);
   assert.match(metrics, /kf_retries_total\{output="kafka",class="configuration"\} [1-9]/);
-  assert.equal(wrong.forwarder.spool.stats().backlog[CONNECTION], 3);
+  assert.equal(localSpool(wrong.forwarder).stats().backlog[CONNECTION], 3);
   await wrong.close();
 
   const right = await startKafkaTestForwarder({ ...setup, spoolDir: wrong.spoolDir });
@@ -80,7 +81,7 @@ test('a wrong password pauses the output, keeps every batch, and the right one d
     assert.ok(records.every((record) => isJsonObject(record.value)));
     await waitFor(
       'the backlog to drain',
-      () => (right.forwarder.spool.stats().backlog[CONNECTION] ?? 0) === 0 || undefined,
+      () => (localSpool(right.forwarder).stats().backlog[CONNECTION] ?? 0) === 0 || undefined,
     );
     assert.equal((await readiness(right.url)).status, 200);
   } finally {

@@ -12,6 +12,7 @@ import {
   postRaw,
   startKafkaTestForwarder,
   waitFor,
+  localSpool,
 } from '../support/forwarder.ts';
 import { getTestKafkaCluster, uniqueTopicName, type KafkaCluster } from '../support/kafka.ts';
 
@@ -47,15 +48,15 @@ for (const where of ['broker', 'forwarder'] as const) {
         ['before', 'after'],
       );
       const [dead] = await waitFor('the dead letter', async () => {
-        const list = await forwarder.forwarder.spool.listDeadLetters(CONNECTION);
+        const list = await localSpool(forwarder.forwarder).listDeadLetters(CONNECTION);
         return list.length > 0 ? list : undefined;
       });
       assert.match(dead.reason, /^RECORD_TOO_LARGE: /);
-      const shown = await forwarder.forwarder.spool.showDeadLetter(dead.id);
+      const shown = await localSpool(forwarder.forwarder).showDeadLetter(dead.id);
       assert.match(shown?.payload.toString('utf8') ?? '', /"source_request_id":"huge"/);
       await waitFor(
         'the backlog to drain',
-        () => (forwarder.forwarder.spool.stats().backlog[CONNECTION] ?? 0) === 0 || undefined,
+        () => (localSpool(forwarder.forwarder).stats().backlog[CONNECTION] ?? 0) === 0 || undefined,
       );
       await waitFor('the dead-letter gauge', async () =>
         /kf_dead_letters 1\b/.test(await metricsText(forwarder.url)) ? true : undefined,
@@ -76,17 +77,17 @@ test('a window the broker refuses as too large is split by events; only the batc
     const body = [batch('a', 600), batch('b', 600), batch('huge', 6000), batch('c', 600)];
     assert.equal(await postRaw(forwarder.url, `[${body.join(',')}]`, true), 202);
     const [dead] = await waitFor('the dead letter', async () => {
-      const list = await forwarder.forwarder.spool.listDeadLetters(CONNECTION);
+      const list = await localSpool(forwarder.forwarder).listDeadLetters(CONNECTION);
       return list.length > 0 ? list : undefined;
     });
     await waitFor(
       'the backlog to drain',
-      () => (forwarder.forwarder.spool.stats().backlog[CONNECTION] ?? 0) === 0 || undefined,
+      () => (localSpool(forwarder.forwarder).stats().backlog[CONNECTION] ?? 0) === 0 || undefined,
     );
     assert.match(dead.reason, /^RECORD_TOO_LARGE: /);
-    const shown = await forwarder.forwarder.spool.showDeadLetter(dead.id);
+    const shown = await localSpool(forwarder.forwarder).showDeadLetter(dead.id);
     assert.match(shown?.payload.toString('utf8') ?? '', /"source_request_id":"huge"/);
-    assert.equal((await forwarder.forwarder.spool.listDeadLetters(CONNECTION)).length, 1);
+    assert.equal((await localSpool(forwarder.forwarder).listDeadLetters(CONNECTION)).length, 1);
     // The other events arrived, each once, in order, in records split from the window.
     const records = await consumeRecords(cluster, topic, 2);
     const names = records.flatMap((record) =>

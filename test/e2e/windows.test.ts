@@ -13,6 +13,7 @@ import {
   startKafkaTestForwarder,
   waitFor,
   type ConsumedRecord,
+  localSpool,
 } from '../support/forwarder.ts';
 import { getTestKafkaCluster, uniqueTopicName, type KafkaCluster } from '../support/kafka.ts';
 import { openTestSpool } from '../support/spool.ts';
@@ -53,7 +54,7 @@ test('a 1.5 s window gathers each device’s batches into one record', async () 
     assert.equal(records.find((record) => record.key === '1')?.value.source_request_id, 'a3');
     await waitFor(
       'the batches to be acknowledged',
-      () => (forwarder.forwarder.spool.stats().backlog[CONNECTION] ?? 0) === 0 || undefined,
+      () => (localSpool(forwarder.forwarder).stats().backlog[CONNECTION] ?? 0) === 0 || undefined,
     );
   } finally {
     await forwarder.close();
@@ -112,7 +113,7 @@ test('open windows survive a restart and are sent once due', async () => {
     assert.deepEqual(eventNames(record), ['r1', 'r2', 'r3']);
     await waitFor(
       'the batches to be acknowledged',
-      () => (second.forwarder.spool.stats().backlog[CONNECTION] ?? 0) === 0 || undefined,
+      () => (localSpool(second.forwarder).stats().backlog[CONNECTION] ?? 0) === 0 || undefined,
     );
   } finally {
     await second.close();

@@ -6,12 +6,13 @@ import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildConfig } from '../../src/config/index.ts';
 import { startForwarder, type Forwarder } from '../../src/main.ts';
+import type { Spool } from '../../src/spool/index.ts';
 import { silentLogger, type Logger } from '../../src/telemetry/logger.ts';
 import type { JsonObject } from '../../src/format/json-value.ts';
 import { parseJson } from '../../src/format/lossless-json.ts';
 import { startServe } from './serve-process.ts';
 import { tempDirSync } from './temp-dir.ts';
-import { readRecords, securitySettings, type KafkaCluster, type TestSecurity } from './kafka.ts';
+import { readRecords, securitySettings, uniqueTopicName, type KafkaCluster, type TestSecurity } from './kafka.ts';
 import { basicAuth as basicAuthOf } from './auth.ts';
 
 export const API_KEY = 'kafka-e2e-key';
@@ -32,7 +33,40 @@ export interface KafkaForwarderSetup {
   readonly server?: Record<string, unknown>;
   /** Reuse a spool (restart tests); a fresh temp dir otherwise. */
   readonly spoolDir?: string;
+  /**
+   * Cluster mode (spool.kind: kafka) on the same cluster and listener as the output: instances
+   * given the same intake share its topics and consumer group. Local spool when absent.
+   */
+  readonly intake?: TestIntake;
   readonly logLevel?: string;
+}
+
+export interface TestIntake {
+  /** Prefix of the intake, state and dead-letter topic names and of the group id. */
+  readonly name: string;
+  readonly partitions?: number;
+  /** snake_case overrides of spool.kafka. */
+  readonly settings?: Record<string, unknown>;
+}
+
+/** A fresh intake for one test: its own topics and consumer group. */
+export function testIntake(partitions = 6, settings?: Record<string, unknown>): TestIntake {
+  return { name: uniqueTopicName('intake'), partitions, ...(settings !== undefined && { settings }) };
+}
+
+/** spool.kafka for a test intake: the output's listener and credentials, the cluster's replication. */
+export function rawIntake(cluster: KafkaCluster, intake: TestIntake, security: TestSecurity): Record<string, unknown> {
+  const { name: _name, topic: _topic, linger_ms: _linger, ...connection } = rawOutput(cluster, 'unused', security);
+  return {
+    ...connection,
+    topic: intake.name,
+    state_topic: `${intake.name}-state`,
+    dead_letter_topic: `${intake.name}-dead-letters`,
+    group_id: `${intake.name}-group`,
+    partitions: intake.partitions ?? 6,
+    replication_factor: cluster.brokers.length >= 3 ? 3 : 1,
+    ...intake.settings,
+  };
 }
 
 /** The snake_case output settings for a test-cluster listener. */
@@ -64,7 +98,13 @@ export function rawForwarderConfig(setup: KafkaForwarderSetup & { spoolDir: stri
   return {
     log_level: setup.logLevel ?? 'silent',
     server: { host: '127.0.0.1', port: 0, shutdown_timeout_ms: 10_000, ...setup.server },
-    spool: { path: setup.spoolDir },
+    spool:
+      setup.intake === undefined
+        ? { path: setup.spoolDir }
+        : {
+            kind: 'kafka',
+            kafka: rawIntake(setup.cluster, setup.intake, setup.security ?? 'SCRAM-SHA-256'),
+          },
     inputs: [{ name: INPUT, credentials: [{ api_key: API_KEY, api_secret: API_SECRET }] }],
     outputs: [{ ...rawOutput(setup.cluster, setup.topic, setup.security ?? 'SCRAM-SHA-256'), ...setup.output }],
     connections: [{ name: CONNECTION, input: INPUT, output: OUTPUT, settings: { ...setup.settings } }],
@@ -76,6 +116,12 @@ export interface KafkaTestForwarder {
   readonly url: string;
   readonly spoolDir: string;
   close(): Promise<void>;
+}
+
+/** The forwarder's local spool, for tests that look inside it (spool.kind: local). */
+export function localSpool(forwarder: Forwarder): Spool {
+  if (forwarder.spool === undefined) throw new Error('the forwarder runs no local spool (spool.kind is kafka)');
+  return forwarder.spool;
 }
 
 /** Starts a forwarder in this process. */

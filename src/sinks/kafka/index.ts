@@ -7,3 +7,4 @@ export { buildRecords } from './request-builder.ts';
 export type { BuiltRecords, OutgoingRecord, OversizedEvent, RecordEvent, RecordOrigin } from './request-builder.ts';
 export { KafkaSink } from './sink.ts';
 export type { RecordOutcome, RecordSink } from './sink.ts';
+export type { KafkaOutputSettings } from './config.ts';

@@ -5,7 +5,7 @@
 // spool has fsync'd the batches.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ForwarderError, isForwarderError } from '../../errors.ts';
-import { parseJson, stringifyJsonToBuffer } from '../../format/index.ts';
+import { batchMpid, int64ToString, parseJson, stringifyJsonToBuffer } from '../../format/index.ts';
 import type { JsonValue } from '../../format/index.ts';
 import type { AppendItem, Spool } from '../../spool/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
@@ -178,9 +178,17 @@ function toAppendItems(
     }
     const { events, source_request_id: sourceRequestId } = result.batch;
     eventCounts.push(Array.isArray(events) ? events.length : 0);
+    const mpid = batchMpid(result.batch);
+    const deviceId = result.batch.mp_deviceid;
     items.push({
       payload,
       destinations,
+      routingKey:
+        mpid !== undefined
+          ? int64ToString(mpid)
+          : typeof deviceId === 'string' && deviceId !== ''
+            ? deviceId
+            : undefined,
       // Any scalar id counts (the schema accepts numbers too); an empty one does not.
       dedupKey:
         (typeof sourceRequestId === 'string' ||

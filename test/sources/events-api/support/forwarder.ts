@@ -71,6 +71,12 @@ export interface TestForwarder {
   close(): Promise<void>;
 }
 
+/** The forwarder's local spool (these tests run spool.kind: local). */
+export function localSpool(forwarder: Forwarder): Spool {
+  if (forwarder.spool === undefined) throw new Error('the forwarder runs no local spool (spool.kind is kafka)');
+  return forwarder.spool;
+}
+
 export async function readAll(spool: Spool, connection = CONNECTION): Promise<SpoolRecord[]> {
   const all: SpoolRecord[] = [];
   let after: bigint | null = null;
@@ -92,7 +98,7 @@ export async function startTestForwarder(
     forwarder,
     url: `http://127.0.0.1:${forwarder.address.port}`,
     spoolDir,
-    records: (connection) => readAll(forwarder.spool, connection),
+    records: (connection) => readAll(localSpool(forwarder), connection),
     async close() {
       await forwarder.close();
       rmSync(spoolDir, { recursive: true, force: true });

@@ -1,0 +1,148 @@
+// The Kafka spool's one door to the Kafka client library (as sinks/kafka/kafka-client.ts is the
+// sink's): the intake's transactional producer, its group consumer, its admin client, and the
+// producer of the state and dead-letter topics. Everything the library needs to be told for cluster
+// mode not to lose or reorder batches is said here, once.
+import {
+  Admin,
+  Consumer,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+  ProduceAcks,
+  Producer,
+  compatibilityPartitioner,
+  stringSerializer,
+  type Message,
+  type MessagesStream,
+} from '@platformatic/kafka';
+import type { ConnectionOptions as TlsConnectOptions } from 'node:tls';
+
+/** Where and how to reach the intake cluster: what kafkaOutputSettings(...).connection holds, plus tuning. */
+export interface IntakeConnection {
+  readonly bootstrapBrokers: readonly string[];
+  readonly tls?: TlsConnectOptions;
+  readonly sasl?: { readonly mechanism: string; readonly username: string; readonly password: string };
+  readonly clientId: string;
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly retryDelayMs: number;
+}
+
+export type IntakeMessage = Message<Buffer, Buffer, string, string>;
+export type IntakeStream = MessagesStream<Buffer, Buffer, string, string>;
+export type IntakeConsumer = Consumer<Buffer, Buffer, string, string>;
+export type IntakeProducer = Producer<Buffer, Buffer, string, string>;
+export type IntakeAdmin = Admin;
+
+function baseOptions(connection: IntakeConnection, role: string) {
+  return {
+    clientId: `${connection.clientId}-${role}`,
+    bootstrapBrokers: [...connection.bootstrapBrokers],
+    ...(connection.tls !== undefined && { tls: connection.tls }),
+    ...(connection.sasl !== undefined && {
+      sasl: { ...connection.sasl } as { mechanism: 'PLAIN'; username: string; password: string },
+    }),
+    connectTimeout: connection.connectTimeoutMs,
+    requestTimeout: connection.requestTimeoutMs,
+    retryDelay: connection.retryDelayMs,
+  };
+}
+
+const serializers = {
+  key: (key?: Buffer) => key,
+  value: (value?: Buffer) => value,
+  headerKey: stringSerializer,
+  headerValue: stringSerializer,
+};
+
+/**
+ * The intake producer: transactional, so that a request's batches (which may land on several
+ * partitions) become visible to the consumers all together or not at all, and idempotent with
+ * acks=all. `transactionalId` must be unique to this process.
+ */
+export function createIntakeProducer(connection: IntakeConnection, transactionalId: string): IntakeProducer {
+  return new Producer<Buffer, Buffer, string, string>({
+    ...baseOptions(connection, 'intake'),
+    idempotent: true,
+    transactionalId,
+    acks: ProduceAcks.ALL,
+    partitioner: compatibilityPartitioner,
+    autocreateTopics: false,
+    retries: 3,
+    serializers,
+  });
+}
+
+/** Idempotent, acks=all producer of the state and dead-letter topics (each record on its own). */
+export function createStateProducer(connection: IntakeConnection): IntakeProducer {
+  return new Producer<Buffer, Buffer, string, string>({
+    ...baseOptions(connection, 'state'),
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    autocreateTopics: false,
+    retries: 5,
+    serializers,
+  });
+}
+
+export interface GroupConsumerTuning {
+  readonly groupId: string;
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly rebalanceTimeoutMs: number;
+}
+
+/**
+ * The group member. Offsets are committed by us, only up to what every connection has had
+ * acknowledged (never autocommit, which commits on fetch); reading starts at the committed offset
+ * and, where there is none, at the earliest (the library's defaults start at the end and would skip
+ * what was accepted before the first commit). Cooperative-sticky rebalancing lets partitions that
+ * stay put keep working while others move. Only committed transactions are read.
+ */
+export function createGroupConsumer(connection: IntakeConnection, tuning: GroupConsumerTuning): IntakeConsumer {
+  return new Consumer<Buffer, Buffer, string, string>({
+    ...baseOptions(connection, 'processing'),
+    groupId: tuning.groupId,
+    autocommit: false,
+    sessionTimeout: tuning.sessionTimeoutMs,
+    heartbeatInterval: tuning.heartbeatIntervalMs,
+    rebalanceTimeout: tuning.rebalanceTimeoutMs,
+    protocols: [{ name: 'cooperative-sticky', version: 3 }],
+    maxWaitTime: 250,
+    retries: 5,
+    deserializers: {
+      key: (key?: Buffer) => key,
+      value: (value?: Buffer) => value,
+      headerKey: (value?: Buffer) => value?.toString('utf8') ?? '',
+      headerValue: (value?: Buffer) => value?.toString('utf8') ?? '',
+    },
+  });
+}
+
+/** Joins the group and starts the stream of the intake topic, from the committed offsets. */
+export function consumeIntake(consumer: IntakeConsumer, topic: string): Promise<IntakeStream> {
+  return consumer.consume({
+    topics: [topic],
+    mode: MessagesStreamModes.COMMITTED,
+    fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+    autocommit: false,
+  });
+}
+
+export function createIntakeAdmin(connection: IntakeConnection): IntakeAdmin {
+  return new Admin({ ...baseOptions(connection, 'admin'), retries: 3 });
+}
+
+/** A reader outside the group: reads given partitions of a topic from given offsets (restore, dlq). */
+export function createReader(connection: IntakeConnection, role: string): IntakeConsumer {
+  return new Consumer<Buffer, Buffer, string, string>({
+    ...baseOptions(connection, role),
+    groupId: `${connection.clientId}-${role}-reader`,
+    autocommit: false,
+    retries: 3,
+  });
+}
+
+/** The partition a keyed record goes to, as the Java client's partitioner would pick it. */
+export function partitionForKey(key: Buffer, partitions: number): number {
+  return compatibilityPartitioner(undefined as never, key) % partitions;
+}

@@ -1,0 +1,179 @@
+// Ingest's side of the Kafka spool: writes accepted batches to the intake topic and resolves only
+// once Kafka has them (acks=all, committed). Appends that arrive while a write is under way are
+// gathered into the next one, as the local spool shares one fsync among them: one transaction holds
+// every batch of every request in it, so each request's batches (which may go to several
+// partitions) are all stored or all refused, and a refused transaction is never seen by readers.
+import { randomUUID } from 'node:crypto';
+import { ForwarderError } from '../../errors.ts';
+import type { AppendItem, AppendResult, SpoolLogger } from '../types.ts';
+import { createIntakeProducer, partitionForKey, type IntakeConnection, type IntakeProducer } from './client.ts';
+import { encodeIntakeRecord, intakeBatchId } from './intake-record.ts';
+
+interface PendingAppend {
+  readonly items: readonly AppendItem[];
+  readonly batchIds?: readonly (bigint | undefined)[];
+  readonly resolve: (results: AppendResult[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export interface IntakeWriterOptions {
+  readonly connection: IntakeConnection;
+  readonly topic: string;
+  readonly logger?: SpoolLogger;
+  readonly clock?: () => number;
+  /** Most records in one transaction; further appends wait for the next. */
+  readonly maxRecordsPerWrite?: number;
+}
+
+const DEFAULT_MAX_RECORDS_PER_WRITE = 2_000;
+
+export class IntakeWriter {
+  readonly #options: IntakeWriterOptions;
+  readonly #clock: () => number;
+  #producer: IntakeProducer;
+  #queue: PendingAppend[] = [];
+  #writing = false;
+  #idle: Promise<void> = Promise.resolve();
+  #nullKeyPartition = 0;
+  #closed = false;
+  /** The outcome of the latest write: readiness says the instance cannot take batches while it fails. */
+  #lastError: Error | undefined;
+
+  constructor(options: IntakeWriterOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? Date.now;
+    this.#producer = this.#newProducer();
+  }
+
+  /** Why the latest write to the intake failed, or undefined once one has succeeded since. */
+  get lastError(): Error | undefined {
+    return this.#lastError;
+  }
+
+  /**
+   * Writes the items as intake records; all of them are stored or none is. `batchIds` (dead-letter
+   * replay) keeps a batch's original id.
+   */
+  append(items: readonly AppendItem[], batchIds?: readonly (bigint | undefined)[]): Promise<AppendResult[]> {
+    if (this.#closed) return Promise.reject(new ForwarderError('SPOOL_UNAVAILABLE', { reason: 'it is closing' }));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ items, ...(batchIds !== undefined && { batchIds }), resolve, reject });
+      if (!this.#writing) this.#idle = this.#drain();
+    });
+  }
+
+  /** Checks that the intake can be written (a transaction with no records), for readiness at start. */
+  async probe(): Promise<void> {
+    await this.append([]);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#idle;
+    await this.#producer.close().catch(() => undefined);
+  }
+
+  #newProducer(): IntakeProducer {
+    // Each process has its own transactional id: the intake has no zombie to fence (a dead
+    // instance's open transaction is aborted by the broker after the transaction timeout).
+    return createIntakeProducer(
+      this.#options.connection,
+      `${this.#options.connection.clientId}-intake-${randomUUID()}`,
+    );
+  }
+
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    try {
+      const max = this.#options.maxRecordsPerWrite ?? DEFAULT_MAX_RECORDS_PER_WRITE;
+      while (this.#queue.length > 0) {
+        const group: PendingAppend[] = [];
+        let records = 0;
+        while (this.#queue.length > 0 && (group.length === 0 || records + this.#queue[0].items.length <= max)) {
+          const next = this.#queue.shift()!;
+          group.push(next);
+          records += next.items.length;
+        }
+        await this.#write(group);
+      }
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  async #write(group: PendingAppend[]): Promise<void> {
+    const { topic } = this.#options;
+    const receivedAtMs = this.#clock();
+    let results: AppendResult[][];
+    try {
+      const metadata = await this.#producer.metadata({ topics: [topic] });
+      const partitions = metadata.topics.get(topic)?.partitionsCount ?? 0;
+      if (partitions === 0) throw new Error(`topic ${topic} has no partitions`);
+      const messages: {
+        topic: string;
+        partition: number;
+        key: Buffer | undefined;
+        value: Buffer;
+        headers: Map<string, string>;
+      }[] = [];
+      const placed: { partition: number; index: number }[][] = [];
+      const perPartition = new Map<number, number>();
+      for (const pending of group) {
+        const places: { partition: number; index: number }[] = [];
+        pending.items.forEach((item, i) => {
+          const record = encodeIntakeRecord(item, receivedAtMs, pending.batchIds?.[i]);
+          // Keyed records go where the Java client would put them; unkeyed ones are spread.
+          const partition =
+            record.key !== undefined
+              ? partitionForKey(record.key, partitions)
+              : (this.#nullKeyPartition = (this.#nullKeyPartition + 1) % partitions);
+          const index = perPartition.get(partition) ?? 0;
+          perPartition.set(partition, index + 1);
+          places.push({ partition, index });
+          messages.push({ topic, partition, key: record.key, value: record.value, headers: record.headers });
+        });
+        placed.push(places);
+      }
+      const baseOffsets = new Map<number, bigint>();
+      if (messages.length > 0) {
+        const transaction = await this.#producer.beginTransaction();
+        try {
+          const produced = await transaction.send({ messages });
+          await transaction.commit();
+          for (const { partition, offset } of produced.offsets ?? []) baseOffsets.set(partition, offset);
+        } catch (error) {
+          await transaction.abort().catch(() => transaction.cancel().catch(() => undefined));
+          throw error;
+        }
+      }
+      results = group.map((pending, g) =>
+        pending.items.map((_item, i): AppendResult => {
+          const { partition, index } = placed[g][i];
+          const offset = (baseOffsets.get(partition) ?? -1n) + BigInt(index);
+          return {
+            status: 'stored',
+            seq: offset,
+            batchId: pending.batchIds?.[i] ?? intakeBatchId(partition, offset),
+            receivedAtMs,
+          };
+        }),
+      );
+      this.#lastError = undefined;
+    } catch (error) {
+      this.#lastError = error as Error;
+      this.#options.logger?.warn({ err: error }, 'writing to the intake topic failed');
+      // A producer whose transaction state is unknown is replaced, so the next write starts clean.
+      const old = this.#producer;
+      this.#producer = this.#newProducer();
+      void old.close().catch(() => undefined);
+      const refused = new ForwarderError(
+        'SPOOL_UNAVAILABLE',
+        { reason: `the intake topic could not be written (${(error as Error).message})` },
+        { cause: error },
+      );
+      for (const pending of group) pending.reject(refused);
+      return;
+    }
+    group.forEach((pending, g) => pending.resolve(results[g]));
+  }
+}
