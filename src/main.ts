@@ -160,7 +160,7 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
           await Promise.all([...sinks.values()].map((sink) => sink.close(left())));
           await cluster.tasks.settled(left() + ACK_GRACE_MS);
           stopIntakeStats();
-          await cluster.intake.close();
+          await cluster.intake.close(Math.max(1_000, left()));
           logger.info('stopped');
         })();
         return closed;
@@ -273,6 +273,8 @@ async function startClusterProcessing(
     partitions: settings.partitions,
     replicationFactor: settings.replicationFactor,
     maxBufferedBytes: settings.maxBufferedBytes,
+    dedupWindowMs: config.spool.dedupWindowMs,
+    sessionTimeoutMs: settings.sessionTimeoutMs,
     destinations: config.connections.map((connection) => connection.name),
     logger: parts.logger,
   });

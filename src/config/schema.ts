@@ -403,6 +403,10 @@ const intakeSchema: SettingSchema = {
       description:
         'Compacted topic holding the dead letters of every connection (`kafka-forwarder dlq` works on it). Created if missing.',
     },
+    session_timeout_ms: millis(
+      "How long an instance may go unheard (crashed, cut off, paused) before the consumer group gives its intake partitions to the other instances: the failover time after a crash. Within the brokers' `group.min.session.timeout.ms` and `group.max.session.timeout.ms` (6 s and 30 min by default).",
+      10000,
+    ),
     max_buffered_bytes: {
       type: 'integer',
       minimum: 1048576,

@@ -109,6 +109,7 @@ export interface IntakeConfig extends Omit<OutputConfig, 'name'> {
   replicationFactor: number;
   stateTopic: string;
   deadLetterTopic: string;
+  sessionTimeoutMs: number;
   maxBufferedBytes: number;
 }
 

@@ -56,6 +56,12 @@ export interface ConnectionRunnerOptions {
    * gauge is set to it (cluster mode sums the runners of one connection across partitions).
    */
   readonly onOpenWindows?: (count: number) => void;
+  /**
+   * Whether the spool is still filling with the backlog as of the start (cluster mode: a partition
+   * log still reading its backlog from Kafka). Until it says false, the runner is catching up
+   * whatever its reads return. Absent: the backlog is all there at once (the local spool).
+   */
+  readonly spoolCatchingUp?: () => boolean;
 }
 
 /** The runner's own tuning, where the options leave it out (not settings a user sets). */
@@ -223,8 +229,9 @@ export class ConnectionRunner {
         await this.#sleep(pollIntervalMs);
         continue;
       }
+      const filling = this.#options.spoolCatchingUp?.() ?? false;
       if (records.length === 0) {
-        if (catchingUp) {
+        if (catchingUp && !filling) {
           catchingUp = false;
           this.#windows?.closeDue();
         }
@@ -244,7 +251,7 @@ export class ConnectionRunner {
       }
       if (catchingUp) {
         const last = records[records.length - 1];
-        catchingUp = records.length >= readLimit && last.receivedAtMs < startedAtMs;
+        catchingUp = filling || (records.length >= readLimit && last.receivedAtMs < startedAtMs);
       }
       if (!catchingUp) this.#windows?.closeDue();
     }

@@ -37,17 +37,27 @@ export function startSpoolStats(
  * spool gauges, for this instance's share of the intake) and backlog per connection.
  */
 export function startIntakeStats(
-  intake: Pick<KafkaSpool, 'stats'>,
+  intake: Pick<KafkaSpool, 'stats' | 'takeRebuilds'>,
   metrics: Metrics,
   connections: readonly string[],
   intervalMs = 1000,
 ): () => void {
   let rebalances = 0;
+  const duplicates = new Map<string, number>();
   const publish = (): void => {
     const stats = intake.stats();
+    for (const rebuild of intake.takeRebuilds()) metrics.intakeRebuildSeconds.observe(rebuild.ms / 1000);
+    // Duplicates are found by the partition's owner, after the 202 (ingest counts them locally).
+    for (const [input, count] of stats.duplicates) {
+      metrics.batchesDeduplicated.inc({ input }, count - (duplicates.get(input) ?? 0));
+      duplicates.set(input, count);
+    }
     metrics.intakeAssignedPartitions.set(stats.assignedPartitions.length);
     metrics.intakeRebalances.inc(Math.max(0, stats.rebalances - rebalances));
     rebalances = stats.rebalances;
+    metrics.intakeLag.reset();
+    for (const { partition, connection, records } of stats.lag)
+      metrics.intakeLag.set({ partition: String(partition), connection }, records);
     metrics.spoolBytes.set(stats.heldBytes);
     metrics.spoolRecords.set(stats.heldRecords);
     for (const connection of connections) metrics.spoolBacklog.set({ connection }, stats.backlog[connection] ?? 0);

@@ -51,10 +51,23 @@ export class PartitionTasks implements PartitionListener {
           logger: logger.child({ partition: log.partition }),
           ...(this.#options.clock !== undefined && { clock: this.#options.clock }),
           onOpenWindows: (count) => this.#reportOpenWindows(target.connection.name, log.partition, count),
+          spoolCatchingUp: () => log.catchingUp,
         }),
     );
     this.#tasks.set(log, runners);
     for (const runner of runners) runner.start();
+  }
+
+  async release(log: PartitionLog, deadlineMs: number): Promise<void> {
+    const runners = this.#tasks.get(log);
+    if (runners === undefined) return;
+    this.#tasks.delete(log);
+    await Promise.all(
+      runners.map(async (runner) => {
+        await runner.close(deadlineMs);
+        this.#reportOpenWindows(runner.name, log.partition, 0);
+      }),
+    );
   }
 
   revoked(log: PartitionLog): void {

@@ -56,6 +56,7 @@ const intake = {
   replicationFactor: 'always',
   stateTopic: 'always',
   deadLetterTopic: 'always',
+  sessionTimeoutMs: 'always',
   maxBufferedBytes: 'always',
 } as const satisfies Presence<IntakeConfig>;
 const input = { name: 'always', credentials: 'always' } as const satisfies Presence<InputConfig>;

@@ -4,7 +4,7 @@
 // the broker and is dead-lettered the same way. A window the broker refuses as too large is split
 // by events, and only the batch of the event too large alone goes to the dead letters.
 import assert from 'node:assert/strict';
-import { before, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import {
   CONNECTION,
   consumeRecords,
@@ -12,7 +12,10 @@ import {
   postRaw,
   startKafkaTestForwarder,
   waitFor,
-  localSpool,
+  backlogOf,
+  deadLettersOf,
+  intakeFor,
+  SPOOL_KINDS,
 } from '../support/forwarder.ts';
 import { getTestKafkaCluster, uniqueTopicName, type KafkaCluster } from '../support/kafka.ts';
 
@@ -26,75 +29,81 @@ function batch(name: string, padBytes = 0): string {
   return `{"environment":"production","mpid":5,"source_request_id":"${name}","events":[{"event_type":"custom_event","data":{"event_name":"${name}","custom_event_type":"other"${pad}}}]}`;
 }
 
-for (const where of ['broker', 'forwarder'] as const) {
-  test(`a record too large for the ${where} is dead-lettered and the others go through`, async () => {
-    const topic = uniqueTopicName(`dead-${where}`);
-    await cluster.createTopic(topic, {
-      partitions: 1,
-      ...(where === 'broker' && { configs: { 'max.message.bytes': '3000' } }),
-    });
-    const forwarder = await startKafkaTestForwarder({
-      cluster,
-      topic,
-      settings: { send_as_batch: false },
-      ...(where === 'forwarder' && { output: { max_message_bytes: 3000 } }),
-    });
-    try {
-      const body = [batch('before'), batch('huge', 6000), batch('after')];
-      assert.equal(await postRaw(forwarder.url, `[${body.join(',')}]`, true), 202);
-      const records = await consumeRecords(cluster, topic, 2);
-      assert.deepEqual(
-        records.map((record) => record.value.source_request_id),
-        ['before', 'after'],
-      );
-      const [dead] = await waitFor('the dead letter', async () => {
-        const list = await localSpool(forwarder.forwarder).listDeadLetters(CONNECTION);
-        return list.length > 0 ? list : undefined;
+for (const kind of SPOOL_KINDS) {
+  describe(`spool.kind: ${kind}`, () => {
+    for (const where of ['broker', 'forwarder'] as const) {
+      test(`a record too large for the ${where} is dead-lettered and the others go through`, async () => {
+        const topic = uniqueTopicName(`dead-${where}`);
+        await cluster.createTopic(topic, {
+          partitions: 1,
+          ...(where === 'broker' && { configs: { 'max.message.bytes': '3000' } }),
+        });
+        const forwarder = await startKafkaTestForwarder({
+          cluster,
+          topic,
+          settings: { send_as_batch: false },
+          ...(where === 'forwarder' && { output: { max_message_bytes: 3000 } }),
+          intake: intakeFor(kind),
+        });
+        try {
+          const body = [batch('before'), batch('huge', 6000), batch('after')];
+          assert.equal(await postRaw(forwarder.url, `[${body.join(',')}]`, true), 202);
+          const records = await consumeRecords(cluster, topic, 2);
+          assert.deepEqual(
+            records.map((record) => record.value.source_request_id),
+            ['before', 'after'],
+          );
+          const [dead] = await waitFor('the dead letter', async () => {
+            const list = await deadLettersOf(forwarder.forwarder).listDeadLetters(CONNECTION);
+            return list.length > 0 ? list : undefined;
+          });
+          assert.match(dead.reason, /^RECORD_TOO_LARGE: /);
+          const shown = await deadLettersOf(forwarder.forwarder).showDeadLetter(dead.id);
+          assert.match(shown?.payload.toString('utf8') ?? '', /"source_request_id":"huge"/);
+          await waitFor('the backlog to drain', () => backlogOf(forwarder.forwarder) === 0 || undefined);
+          // The local spool's gauge (cluster mode keeps its dead letters on a topic that instances share).
+          if (kind === 'local')
+            await waitFor('the dead-letter gauge', async () =>
+              /kf_dead_letters 1\b/.test(await metricsText(forwarder.url)) ? true : undefined,
+            );
+          assert.deepEqual(forwarder.forwarder.outputs(), [{ output: 'kafka', state: 'ok' }]);
+        } finally {
+          await forwarder.close();
+        }
       });
-      assert.match(dead.reason, /^RECORD_TOO_LARGE: /);
-      const shown = await localSpool(forwarder.forwarder).showDeadLetter(dead.id);
-      assert.match(shown?.payload.toString('utf8') ?? '', /"source_request_id":"huge"/);
-      await waitFor(
-        'the backlog to drain',
-        () => (localSpool(forwarder.forwarder).stats().backlog[CONNECTION] ?? 0) === 0 || undefined,
-      );
-      await waitFor('the dead-letter gauge', async () =>
-        /kf_dead_letters 1\b/.test(await metricsText(forwarder.url)) ? true : undefined,
-      );
-      assert.deepEqual(forwarder.forwarder.outputs(), [{ output: 'kafka', state: 'ok' }]);
-    } finally {
-      await forwarder.close();
     }
+
+    test('a window the broker refuses as too large is split by events; only the batch of an event too large alone is dead-lettered', async () => {
+      const topic = uniqueTopicName('dead-window');
+      // The topic takes less than the forwarder's max_message_bytes: the merged record is refused.
+      await cluster.createTopic(topic, { partitions: 1, configs: { 'max.message.bytes': '3000' } });
+      const forwarder = await startKafkaTestForwarder({
+        cluster,
+        topic,
+        settings: { batch_window_ms: 1000 },
+        intake: intakeFor(kind),
+      });
+      try {
+        const body = [batch('a', 600), batch('b', 600), batch('huge', 6000), batch('c', 600)];
+        assert.equal(await postRaw(forwarder.url, `[${body.join(',')}]`, true), 202);
+        const [dead] = await waitFor('the dead letter', async () => {
+          const list = await deadLettersOf(forwarder.forwarder).listDeadLetters(CONNECTION);
+          return list.length > 0 ? list : undefined;
+        });
+        await waitFor('the backlog to drain', () => backlogOf(forwarder.forwarder) === 0 || undefined);
+        assert.match(dead.reason, /^RECORD_TOO_LARGE: /);
+        const shown = await deadLettersOf(forwarder.forwarder).showDeadLetter(dead.id);
+        assert.match(shown?.payload.toString('utf8') ?? '', /"source_request_id":"huge"/);
+        assert.equal((await deadLettersOf(forwarder.forwarder).listDeadLetters(CONNECTION)).length, 1);
+        // The other events arrived, each once, in order, in records split from the window.
+        const records = await consumeRecords(cluster, topic, 2);
+        const names = records.flatMap((record) =>
+          (record.value.events as { data: { event_name: string } }[]).map((event) => event.data.event_name),
+        );
+        assert.deepEqual(names, ['a', 'b', 'c']);
+      } finally {
+        await forwarder.close();
+      }
+    });
   });
 }
-
-test('a window the broker refuses as too large is split by events; only the batch of an event too large alone is dead-lettered', async () => {
-  const topic = uniqueTopicName('dead-window');
-  // The topic takes less than the forwarder's max_message_bytes: the merged record is refused.
-  await cluster.createTopic(topic, { partitions: 1, configs: { 'max.message.bytes': '3000' } });
-  const forwarder = await startKafkaTestForwarder({ cluster, topic, settings: { batch_window_ms: 1000 } });
-  try {
-    const body = [batch('a', 600), batch('b', 600), batch('huge', 6000), batch('c', 600)];
-    assert.equal(await postRaw(forwarder.url, `[${body.join(',')}]`, true), 202);
-    const [dead] = await waitFor('the dead letter', async () => {
-      const list = await localSpool(forwarder.forwarder).listDeadLetters(CONNECTION);
-      return list.length > 0 ? list : undefined;
-    });
-    await waitFor(
-      'the backlog to drain',
-      () => (localSpool(forwarder.forwarder).stats().backlog[CONNECTION] ?? 0) === 0 || undefined,
-    );
-    assert.match(dead.reason, /^RECORD_TOO_LARGE: /);
-    const shown = await localSpool(forwarder.forwarder).showDeadLetter(dead.id);
-    assert.match(shown?.payload.toString('utf8') ?? '', /"source_request_id":"huge"/);
-    assert.equal((await localSpool(forwarder.forwarder).listDeadLetters(CONNECTION)).length, 1);
-    // The other events arrived, each once, in order, in records split from the window.
-    const records = await consumeRecords(cluster, topic, 2);
-    const names = records.flatMap((record) =>
-      (record.value.events as { data: { event_name: string } }[]).map((event) => event.data.event_name),
-    );
-    assert.deepEqual(names, ['a', 'b', 'c']);
-  } finally {
-    await forwarder.close();
-  }
-});

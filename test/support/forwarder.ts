@@ -124,6 +124,28 @@ export function localSpool(forwarder: Forwarder): Spool {
   return forwarder.spool;
 }
 
+/** Batches the forwarder holds for the connection, not yet acknowledged, whichever the spool kind. */
+export function backlogOf(forwarder: Forwarder, connection = CONNECTION): number {
+  const stats = forwarder.spool?.stats() ?? forwarder.intake?.stats();
+  return stats?.backlog[connection] ?? 0;
+}
+
+/** The forwarder's dead letters, whichever the spool kind (the local spool's table, or the dead-letter topic). */
+export function deadLettersOf(forwarder: Forwarder): Pick<Spool, 'listDeadLetters' | 'showDeadLetter'> {
+  const store = forwarder.spool ?? forwarder.intake;
+  if (store === undefined) throw new Error('the forwarder has no spool');
+  return store;
+}
+
+/** The spool kinds the shared suites run with: every suite that claims pipeline behaviour runs on both. */
+export const SPOOL_KINDS = ['local', 'kafka'] as const;
+export type SpoolKind = (typeof SPOOL_KINDS)[number];
+
+/** The setup's intake for a spool kind: none for the local spool, a fresh one for the Kafka spool. */
+export function intakeFor(kind: SpoolKind, partitions = 3): TestIntake | undefined {
+  return kind === 'kafka' ? testIntake(partitions) : undefined;
+}
+
 /** Starts a forwarder in this process. */
 export async function startKafkaTestForwarder(
   setup: KafkaForwarderSetup,

@@ -14,6 +14,9 @@ import {
   type Message,
   type MessagesStream,
 } from '@platformatic/kafka';
+
+// The reader of the state topic works on raw record batches.
+export { IS_CONTROL, ListOffsetTimestamps } from '@platformatic/kafka';
 import type { ConnectionOptions as TlsConnectOptions } from 'node:tls';
 
 /** Where and how to reach the intake cluster: what kafkaOutputSettings(...).connection holds, plus tuning. */
@@ -67,7 +70,14 @@ export function createIntakeProducer(connection: IntakeConnection, transactional
     acks: ProduceAcks.ALL,
     partitioner: compatibilityPartitioner,
     autocreateTopics: false,
-    retries: 3,
+    // Right after a commit the coordinator is still writing its markers and answers the next
+    // transaction's AddPartitionsToTxn with CONCURRENT_TRANSACTIONS for a moment (the Java client
+    // retries it every 20 ms): retry briefly and often rather than refuse a request.
+    retries: 20,
+    retryDelay: Math.min(connection.retryDelayMs, 50),
+    // The transaction timeout too: an instance that dies mid-transaction holds back readers of the
+    // partitions it wrote to (read_committed) for at most this long.
+    timeout: 10_000,
     serializers,
   });
 }
@@ -86,6 +96,11 @@ export function createStateProducer(connection: IntakeConnection): IntakeProduce
 
 export interface GroupConsumerTuning {
   readonly groupId: string;
+  /**
+   * Awaited before each JoinGroup, so before partitions this member gave up in a cooperative
+   * rebalance are handed to others: the moment to finish their work and commit it.
+   */
+  readonly beforeJoin: () => Promise<void>;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly rebalanceTimeoutMs: number;
@@ -107,6 +122,11 @@ export function createGroupConsumer(connection: IntakeConnection, tuning: GroupC
     heartbeatInterval: tuning.heartbeatIntervalMs,
     rebalanceTimeout: tuning.rebalanceTimeoutMs,
     protocols: [{ name: 'cooperative-sticky', version: 3 }],
+    // The user data is empty; the cooperative protocol's owned partitions are encoded apart.
+    protocolsMetadata: async () => {
+      await tuning.beforeJoin();
+      return Buffer.alloc(0);
+    },
     maxWaitTime: 250,
     retries: 5,
     deserializers: {

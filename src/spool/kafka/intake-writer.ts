@@ -26,6 +26,13 @@ export interface IntakeWriterOptions {
 }
 
 const DEFAULT_MAX_RECORDS_PER_WRITE = 2_000;
+/**
+ * Longest a write may take before its requests are refused (503 with Retry-After): a client waits
+ * for the answer, and an intake cluster that cannot take writes should be said so, not hidden.
+ */
+const WRITE_TIMEOUT_MS = 5_000;
+/** How often a writer whose last write failed checks whether the intake can be written again. */
+const PROBE_INTERVAL_MS = 1_000;
 
 export class IntakeWriter {
   readonly #options: IntakeWriterOptions;
@@ -35,13 +42,21 @@ export class IntakeWriter {
   #writing = false;
   #idle: Promise<void> = Promise.resolve();
   #nullKeyPartition = 0;
+  /**
+   * One transactional id for the writer's life: a producer that replaces a failed one starts by
+   * fencing it, which aborts a transaction it may have left open at once (instead of after the
+   * transaction timeout, during which readers of those partitions would wait).
+   */
+  readonly #transactionalId: string;
   #closed = false;
   /** The outcome of the latest write: readiness says the instance cannot take batches while it fails. */
   #lastError: Error | undefined;
+  #probing: NodeJS.Timeout | undefined;
 
   constructor(options: IntakeWriterOptions) {
     this.#options = options;
     this.#clock = options.clock ?? Date.now;
+    this.#transactionalId = `${options.connection.clientId}-intake-${randomUUID()}`;
     this.#producer = this.#newProducer();
   }
 
@@ -62,13 +77,50 @@ export class IntakeWriter {
     });
   }
 
-  /** Checks that the intake can be written (a transaction with no records), for readiness at start. */
+  /**
+   * Checks that the intake can be written to: the topic is known and every partition has a
+   * leader. Clears lastError when it passes; throws when it does not.
+   */
   async probe(): Promise<void> {
-    await this.append([]);
+    const { topic } = this.#options;
+    try {
+      const metadata = await this.#producer.metadata({ topics: [topic], forceUpdate: true });
+      const described = metadata.topics.get(topic);
+      if (described === undefined || described.partitionsCount === 0) throw new Error(`topic ${topic} is not known`);
+      const leaderless = described.partitions.filter((partition) => partition.leader < 0).length;
+      if (leaderless > 0) throw new Error(`${leaderless} partition(s) of ${topic} have no leader`);
+      this.#lastError = undefined;
+    } catch (error) {
+      this.#failed(error as Error);
+      throw error;
+    }
+  }
+
+  /**
+   * After a failed write, readiness reports the instance as not ready, so a balancer may send it
+   * nothing more: it probes the intake by itself until the intake can be written again.
+   */
+  #failed(error: Error): void {
+    this.#lastError = error;
+    if (this.#probing !== undefined || this.#closed) return;
+    this.#probing = setInterval(() => {
+      if (this.#closed) return this.#stopProbing();
+      this.probe().then(
+        () => this.#stopProbing(),
+        () => undefined,
+      );
+    }, PROBE_INTERVAL_MS);
+    this.#probing.unref();
+  }
+
+  #stopProbing(): void {
+    clearInterval(this.#probing);
+    this.#probing = undefined;
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#stopProbing();
     await this.#idle;
     await this.#producer.close().catch(() => undefined);
   }
@@ -102,70 +154,32 @@ export class IntakeWriter {
   }
 
   async #write(group: PendingAppend[]): Promise<void> {
-    const { topic } = this.#options;
-    const receivedAtMs = this.#clock();
+    const producer = this.#producer;
+    const abandoned = { value: false };
+    let timer: NodeJS.Timeout | undefined;
     let results: AppendResult[][];
     try {
-      const metadata = await this.#producer.metadata({ topics: [topic] });
-      const partitions = metadata.topics.get(topic)?.partitionsCount ?? 0;
-      if (partitions === 0) throw new Error(`topic ${topic} has no partitions`);
-      const messages: {
-        topic: string;
-        partition: number;
-        key: Buffer | undefined;
-        value: Buffer;
-        headers: Map<string, string>;
-      }[] = [];
-      const placed: { partition: number; index: number }[][] = [];
-      const perPartition = new Map<number, number>();
-      for (const pending of group) {
-        const places: { partition: number; index: number }[] = [];
-        pending.items.forEach((item, i) => {
-          const record = encodeIntakeRecord(item, receivedAtMs, pending.batchIds?.[i]);
-          // Keyed records go where the Java client would put them; unkeyed ones are spread.
-          const partition =
-            record.key !== undefined
-              ? partitionForKey(record.key, partitions)
-              : (this.#nullKeyPartition = (this.#nullKeyPartition + 1) % partitions);
-          const index = perPartition.get(partition) ?? 0;
-          perPartition.set(partition, index + 1);
-          places.push({ partition, index });
-          messages.push({ topic, partition, key: record.key, value: record.value, headers: record.headers });
-        });
-        placed.push(places);
-      }
-      const baseOffsets = new Map<number, bigint>();
-      if (messages.length > 0) {
-        const transaction = await this.#producer.beginTransaction();
-        try {
-          const produced = await transaction.send({ messages });
-          await transaction.commit();
-          for (const { partition, offset } of produced.offsets ?? []) baseOffsets.set(partition, offset);
-        } catch (error) {
-          await transaction.abort().catch(() => transaction.cancel().catch(() => undefined));
-          throw error;
-        }
-      }
-      results = group.map((pending, g) =>
-        pending.items.map((_item, i): AppendResult => {
-          const { partition, index } = placed[g][i];
-          const offset = (baseOffsets.get(partition) ?? -1n) + BigInt(index);
-          return {
-            status: 'stored',
-            seq: offset,
-            batchId: pending.batchIds?.[i] ?? intakeBatchId(partition, offset),
-            receivedAtMs,
-          };
+      results = await Promise.race([
+        this.#transact(producer, group, abandoned),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`the write did not complete within ${WRITE_TIMEOUT_MS} ms`)),
+            WRITE_TIMEOUT_MS,
+          );
         }),
-      );
+      ]);
       this.#lastError = undefined;
     } catch (error) {
-      this.#lastError = error as Error;
+      // Abandoned: the transaction is not committed from here on (if the commit was already on
+      // its way, the batches may still appear: a refused request the client resends is then a
+      // duplicate, which source_request_id deduplication catches, never a loss).
+      abandoned.value = true;
+      this.#failed(error as Error);
       this.#options.logger?.warn({ err: error }, 'writing to the intake topic failed');
-      // A producer whose transaction state is unknown is replaced, so the next write starts clean.
-      const old = this.#producer;
+      // A producer whose transaction state is unknown is replaced; the new one, with the same
+      // transactional id, fences it and so aborts what it left open.
       this.#producer = this.#newProducer();
-      void old.close().catch(() => undefined);
+      void producer.close().catch(() => undefined);
       const refused = new ForwarderError(
         'SPOOL_UNAVAILABLE',
         { reason: `the intake topic could not be written (${(error as Error).message})` },
@@ -173,7 +187,72 @@ export class IntakeWriter {
       );
       for (const pending of group) pending.reject(refused);
       return;
+    } finally {
+      clearTimeout(timer);
     }
     group.forEach((pending, g) => pending.resolve(results[g]));
+  }
+
+  /** One transaction holding every item of the group; the results in the group's order. */
+  async #transact(
+    producer: IntakeProducer,
+    group: PendingAppend[],
+    abandoned: { value: boolean },
+  ): Promise<AppendResult[][]> {
+    const { topic } = this.#options;
+    const receivedAtMs = this.#clock();
+    const metadata = await producer.metadata({ topics: [topic] });
+    const partitions = metadata.topics.get(topic)?.partitionsCount ?? 0;
+    if (partitions === 0) throw new Error(`topic ${topic} has no partitions`);
+    const messages: {
+      topic: string;
+      partition: number;
+      key: Buffer | undefined;
+      value: Buffer;
+      headers: Map<string, string>;
+    }[] = [];
+    const placed: { partition: number; index: number }[][] = [];
+    const perPartition = new Map<number, number>();
+    for (const pending of group) {
+      const places: { partition: number; index: number }[] = [];
+      pending.items.forEach((item, i) => {
+        const record = encodeIntakeRecord(item, receivedAtMs, pending.batchIds?.[i]);
+        // Keyed records go where the Java client would put them; unkeyed ones are spread.
+        const partition =
+          record.key !== undefined
+            ? partitionForKey(record.key, partitions)
+            : (this.#nullKeyPartition = (this.#nullKeyPartition + 1) % partitions);
+        const index = perPartition.get(partition) ?? 0;
+        perPartition.set(partition, index + 1);
+        places.push({ partition, index });
+        messages.push({ topic, partition, key: record.key, value: record.value, headers: record.headers });
+      });
+      placed.push(places);
+    }
+    const baseOffsets = new Map<number, bigint>();
+    if (messages.length > 0) {
+      const transaction = await producer.beginTransaction();
+      try {
+        const produced = await transaction.send({ messages });
+        if (abandoned.value) throw new Error('abandoned');
+        await transaction.commit();
+        for (const { partition, offset } of produced.offsets ?? []) baseOffsets.set(partition, offset);
+      } catch (error) {
+        await transaction.abort().catch(() => transaction.cancel().catch(() => undefined));
+        throw error;
+      }
+    }
+    return group.map((pending, g) =>
+      pending.items.map((_item, i): AppendResult => {
+        const { partition, index } = placed[g][i];
+        const offset = (baseOffsets.get(partition) ?? -1n) + BigInt(index);
+        return {
+          status: 'stored',
+          seq: offset,
+          batchId: pending.batchIds?.[i] ?? intakeBatchId(partition, offset),
+          receivedAtMs,
+        };
+      }),
+    );
   }
 }

@@ -11,11 +11,13 @@
 //               starts there and rebuilds the same windows.
 //   memory      reading stops while the records held reach maxBufferedBytes, and goes on once Kafka
 //               has acknowledged some: a backlog shows as consumer lag, not as memory.
-import type { AppendItem, AppendResult, SpoolLogger, SpoolRecord } from '../types.ts';
+import { batchMpid, int64ToString, isJsonObject, parseJson } from '../../format/index.ts';
+import type { AppendItem, AppendResult, DeadLetter, DeadLetterSummary, SpoolLogger, SpoolRecord } from '../types.ts';
 import {
   consumeIntake,
   createGroupConsumer,
   createIntakeAdmin,
+  createReader,
   createStateProducer,
   type IntakeConnection,
   type IntakeConsumer,
@@ -23,10 +25,12 @@ import {
   type IntakeProducer,
   type IntakeStream,
 } from './client.ts';
-import { DeadLetterTopic } from './dead-letter-topic.ts';
+import { DeadLetterTopic, readDeadLetters, summaryOf } from './dead-letter-topic.ts';
+import { encodeDedupEntry, PartitionDedup } from './dedup-state.ts';
 import { decodeIntakeRecord } from './intake-record.ts';
 import { IntakeWriter } from './intake-writer.ts';
 import { PartitionLog } from './partition-log.ts';
+import { readPartitionToEnd, StateTopicWriter } from './state-topic.ts';
 import { ensureIntakeTopics } from './topics.ts';
 
 export interface KafkaSpoolOptions {
@@ -39,12 +43,15 @@ export interface KafkaSpoolOptions {
   readonly partitions: number;
   readonly replicationFactor: number;
   readonly maxBufferedBytes: number;
+  /** How long a source_request_id makes later batches with it duplicates (spool.dedup_window_ms). */
+  readonly dedupWindowMs: number;
   /** Connection names this instance forwards to; records bound to others are not held. */
   readonly destinations: readonly string[];
   readonly logger?: SpoolLogger;
   readonly clock?: () => number;
-  /** Group membership tuning; defaults suit a deployment (tests shorten them). */
-  readonly sessionTimeoutMs?: number;
+  /** spool.kafka.session_timeout_ms: how long a silent member keeps its partitions. */
+  readonly sessionTimeoutMs: number;
+  /** Group membership tuning below the settings (not user settings). */
   readonly heartbeatIntervalMs?: number;
   readonly commitIntervalMs?: number;
 }
@@ -53,6 +60,12 @@ export interface KafkaSpoolOptions {
 export interface PartitionListener {
   /** The partition is now this instance's: run the connections on its log. */
   assigned(log: PartitionLog): void;
+  /**
+   * The partition is being handed to another instance (a cooperative rebalance): stop the
+   * connections on it and let what they handed to Kafka settle, within deadlineMs, so that the
+   * offset committed next covers it and the next owner starts right after.
+   */
+  release(log: PartitionLog, deadlineMs: number): Promise<void>;
   /** The partition moved away (or the instance is stopping): stop the connections on it. */
   revoked(log: PartitionLog): void;
   /** New records were taken into the log. */
@@ -64,19 +77,51 @@ export interface KafkaSpoolStats {
   readonly heldRecords: number;
   readonly heldBytes: number;
   readonly rebalances: number;
+  /** Per input, batches found to be duplicates (source_request_id seen within the window), since start. */
+  readonly duplicates: ReadonlyMap<string, number>;
   /** Records held per connection, not yet acknowledged. */
   readonly backlog: Record<string, number>;
   /** Per partition: the committed offset, as last committed by this instance. */
   readonly committed: ReadonlyMap<number, bigint>;
+  /** Per owned partition and connection: records from the oldest the connection still needs to the partition's end. */
+  readonly lag: readonly { partition: number; connection: string; records: number }[];
+}
+
+/** A partition this instance owns, and where it is in taking the partition over. */
+interface OwnedPartition {
+  readonly log: PartitionLog;
+  /** Messages fetched in an earlier generation belong to an earlier ownership: ignored. */
+  readonly sinceGeneration: number;
+  readonly dedup: PartitionDedup;
+  readonly assignedAtMs: number;
+  /** Until the state is restored, messages wait here, in order. */
+  waiting: IntakeMessage[] | undefined;
+  /** The partition's end (last stable offset) when it was assigned: the backlog to rebuild. */
+  backlogEnd: bigint | undefined;
+}
+
+/** One finished takeover of a partition: the backlog read back and the windows rebuilt. */
+export interface PartitionRebuild {
+  readonly partition: number;
+  readonly ms: number;
+  readonly records: number;
+  readonly dedupKeys: number;
 }
 
 const DEFAULTS = {
-  sessionTimeoutMs: 10_000,
   heartbeatIntervalMs: 1_000,
   commitIntervalMs: 1_000,
   /** Reading goes on once the records held fall below this share of maxBufferedBytes. */
   resumeRatio: 0.8,
   restartDelayMs: 1_000,
+  /** How often dedup keys past the window are forgotten (and tombstoned on the state topic). */
+  dedupExpiryIntervalMs: 60_000,
+  /** How often a partition being taken over is checked for having read its backlog. */
+  catchUpCheckMs: 100,
+  /** How often the ends of the owned partitions are read, for the lag metric. */
+  lagIntervalMs: 5_000,
+  /** Longest a handover waits for the connections of the partitions leaving to settle. */
+  handOverMs: 10_000,
 } as const;
 
 export class KafkaSpool {
@@ -85,7 +130,7 @@ export class KafkaSpool {
   readonly #stateProducer: IntakeProducer;
   readonly #deadLetters: DeadLetterTopic;
   readonly #destinations: Set<string>;
-  readonly #logs = new Map<number, { log: PartitionLog; sinceGeneration: number }>();
+  readonly #logs = new Map<number, OwnedPartition>();
   readonly #committed = new Map<number, bigint>();
   #consumer: IntakeConsumer | undefined;
   #stream: IntakeStream | undefined;
@@ -95,9 +140,19 @@ export class KafkaSpool {
   #joined = false;
   #rebalances = 0;
   #closing = false;
+  #handingOver = false;
   #commitTimer: NodeJS.Timeout | undefined;
   #committing: Promise<void> = Promise.resolve();
   readonly #unknownDestinations = new Set<string>();
+  readonly #state: StateTopicWriter;
+  readonly #reader: IntakeConsumer;
+  readonly #clock: () => number;
+  #expiryTimer: NodeJS.Timeout | undefined;
+  #catchUpTimer: NodeJS.Timeout | undefined;
+  readonly #duplicates = new Map<string, number>();
+  #rebuilds: PartitionRebuild[] = [];
+  readonly #ends = new Map<number, bigint>();
+  #endsTimer: NodeJS.Timeout | undefined;
 
   private constructor(options: KafkaSpoolOptions, writer: IntakeWriter, stateProducer: IntakeProducer) {
     this.#options = options;
@@ -105,6 +160,9 @@ export class KafkaSpool {
     this.#stateProducer = stateProducer;
     this.#deadLetters = new DeadLetterTopic(stateProducer, options.deadLetterTopic, options.clock);
     this.#destinations = new Set(options.destinations);
+    this.#state = new StateTopicWriter(stateProducer, options.stateTopic, options.logger);
+    this.#reader = createReader(options.connection, 'restore');
+    this.#clock = options.clock ?? Date.now;
   }
 
   /** Creates the topics that are missing and checks that the intake can be written. */
@@ -149,8 +207,14 @@ export class KafkaSpool {
     this.#listener = listener;
     await this.#startConsumer();
     const interval = this.#options.commitIntervalMs ?? DEFAULTS.commitIntervalMs;
-    this.#commitTimer = setInterval(() => void this.commit(), interval);
+    this.#commitTimer = setInterval(() => void this.commit(false), interval);
     this.#commitTimer.unref();
+    this.#expiryTimer = setInterval(() => this.#expireDedupKeys(), DEFAULTS.dedupExpiryIntervalMs);
+    this.#expiryTimer.unref();
+    this.#catchUpTimer = setInterval(() => this.#checkCaughtUp(), DEFAULTS.catchUpCheckMs);
+    this.#catchUpTimer.unref();
+    this.#endsTimer = setInterval(() => void this.#refreshEnds(), DEFAULTS.lagIntervalMs);
+    this.#endsTimer.unref();
   }
 
   stats(): KafkaSpoolStats {
@@ -165,14 +229,74 @@ export class KafkaSpool {
       heldRecords,
       heldBytes: this.#heldBytes,
       rebalances: this.#rebalances,
+      duplicates: new Map(this.#duplicates),
       backlog,
       committed: new Map(this.#committed),
+      lag: this.#lag(),
     };
   }
 
-  /** Commits each partition's offset up to the oldest record some connection still needs. */
-  commit(): Promise<void> {
-    this.#committing = this.#committing.then(() => this.#commitNow());
+  /** Dead letters, oldest first (read from the dead-letter topic), as the local spool lists them. */
+  async listDeadLetters(destination?: string, limit = 100, afterId = -1): Promise<DeadLetterSummary[]> {
+    const letters = await readDeadLetters(this.#reader, this.#options.deadLetterTopic);
+    return letters
+      .map(({ letter }) => letter)
+      .filter((letter) => (destination === undefined || letter.destination === destination) && letter.id > afterId)
+      .slice(0, limit)
+      .map(summaryOf);
+  }
+
+  async showDeadLetter(id: number): Promise<DeadLetter | null> {
+    const letters = await readDeadLetters(this.#reader, this.#options.deadLetterTopic);
+    return letters.find(({ letter }) => letter.id === id)?.letter ?? null;
+  }
+
+  /**
+   * Writes the dead letter back to the intake, bound to its connection alone and with its batch id,
+   * then forgets it; null if there is no such dead letter. Returns the new intake offset.
+   */
+  async replayDeadLetter(id: number): Promise<{ seq: bigint } | null> {
+    const letters = await readDeadLetters(this.#reader, this.#options.deadLetterTopic);
+    const found = letters.find(({ letter }) => letter.id === id);
+    if (found === undefined) return null;
+    const routingKey = routingKeyOf(found.letter.payload);
+    const [result] = await this.#writer.append(
+      [
+        {
+          payload: found.letter.payload,
+          destinations: [found.letter.destination],
+          ...(routingKey !== undefined && { routingKey }),
+        },
+      ],
+      [found.letter.batchId],
+    );
+    await this.#deadLetters.remove(found.key);
+    return { seq: result.status === 'stored' ? result.seq : -1n };
+  }
+
+  async deleteDeadLetter(id: number): Promise<boolean> {
+    const letters = await readDeadLetters(this.#reader, this.#options.deadLetterTopic);
+    const found = letters.find(({ letter }) => letter.id === id);
+    if (found === undefined) return false;
+    await this.#deadLetters.remove(found.key);
+    return true;
+  }
+
+  /** The partition takeovers finished since the last call (for the rebuild-time metric). */
+  takeRebuilds(): PartitionRebuild[] {
+    const rebuilds = this.#rebuilds;
+    this.#rebuilds = [];
+    return rebuilds;
+  }
+
+  /**
+   * Commits each partition's offset up to the oldest record some connection still needs. The
+   * periodic commit skips a tick while the member is rejoining: a commit refused then makes the
+   * client join again, and commits on a timer would keep the group rebalancing. A handover or a
+   * close commits regardless (`always`).
+   */
+  commit(always = true): Promise<void> {
+    this.#committing = this.#committing.then(() => this.#commitNow(always));
     return this.#committing;
   }
 
@@ -180,24 +304,37 @@ export class KafkaSpool {
    * Graceful stop, after the connections have settled: commits what was acknowledged, leaves the
    * group (its partitions go to the other instances at once), and closes the clients.
    */
-  async close(): Promise<void> {
+  async close(deadlineMs = 10_000): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
     clearInterval(this.#commitTimer);
-    await this.commit();
-    await this.#stream?.close().catch(() => undefined);
-    await this.#consumer?.close().catch(() => undefined);
+    clearInterval(this.#expiryTimer);
+    clearInterval(this.#catchUpTimer);
+    clearInterval(this.#endsTimer);
+    // Each step is bounded: a stop must not hang on a cluster that went away. What is not
+    // committed is read again by the partitions' next owners.
+    const bounded = (step: Promise<unknown>) => within(step, deadlineMs);
+    await bounded(this.commit());
+    await bounded(this.#stream?.close() ?? Promise.resolve());
+    await bounded(this.#consumer?.close() ?? Promise.resolve());
     for (const partition of [...this.#logs.keys()]) this.#revoke(partition);
-    await this.#writer.close();
-    await this.#stateProducer.close().catch(() => undefined);
+    await bounded(this.#writer.close());
+    await bounded(this.#state.idle());
+    this.#state.close();
+    await bounded(this.#stateProducer.close());
+    await bounded(this.#reader.close(true));
   }
 
   async #startConsumer(): Promise<void> {
     const consumer = createGroupConsumer(this.#options.connection, {
       groupId: this.#options.groupId,
-      sessionTimeoutMs: this.#options.sessionTimeoutMs ?? DEFAULTS.sessionTimeoutMs,
-      heartbeatIntervalMs: this.#options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
-      rebalanceTimeoutMs: 3 * (this.#options.sessionTimeoutMs ?? DEFAULTS.sessionTimeoutMs),
+      sessionTimeoutMs: this.#options.sessionTimeoutMs,
+      heartbeatIntervalMs: Math.min(
+        this.#options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
+        Math.floor(this.#options.sessionTimeoutMs / 3),
+      ),
+      rebalanceTimeoutMs: 3 * this.#options.sessionTimeoutMs,
+      beforeJoin: () => this.#handOver(),
     });
     this.#consumer = consumer;
     consumer.on('consumer:group:join', ({ generationId, assignments }) =>
@@ -236,6 +373,47 @@ export class KafkaSpool {
     }
   }
 
+  /**
+   * Before each JoinGroup: the partitions the library has already given up (the first round of a
+   * cooperative rebalance drops them from its assignments) are released by their connections and
+   * their offsets committed, while the group waits for this member, so the next owner neither
+   * loses nor repeats their records. An eager rebalance (after a lost session) skips this: its
+   * partitions are revoked on the next join, and their uncommitted tail is sent again.
+   */
+  async #handOver(): Promise<void> {
+    const consumer = this.#consumer;
+    if (this.#handingOver || this.#closing || consumer?.assignments == null) return;
+    const owned = new Set<number>();
+    for (const assignment of consumer.assignments) {
+      if (assignment.topic === this.#options.topic) for (const partition of assignment.partitions) owned.add(partition);
+    }
+    const leaving = [...this.#logs.keys()].filter((partition) => !owned.has(partition));
+    if (leaving.length === 0) return;
+    this.#handingOver = true;
+    try {
+      const deadlineMs = Math.min(DEFAULTS.handOverMs, this.#options.sessionTimeoutMs);
+      await Promise.all(
+        leaving.map((partition) => {
+          const log = this.#logs.get(partition)?.log;
+          return log === undefined
+            ? Promise.resolve()
+            : (this.#listener?.release(log, deadlineMs) ?? Promise.resolve());
+        }),
+      );
+      // Straight to the coordinator, not queued behind the periodic commit: that one may be the
+      // call whose refusal made the client rejoin and so run this hook.
+      const offsets = this.#offsetsToCommit(leaving);
+      await this.#state.idle();
+      if (offsets.length > 0) await consumer.commit({ offsets });
+      for (const partition of leaving) this.#revoke(partition);
+      this.#options.logger?.info({ partitions: leaving }, 'intake partitions handed over');
+    } catch (error) {
+      this.#options.logger?.warn({ err: error }, 'handing over intake partitions failed');
+    } finally {
+      this.#handingOver = false;
+    }
+  }
+
   #onAssignments(generationId: number, assignments: readonly { topic: string; partitions: number[] }[] | null): void {
     if (this.#closing) return;
     this.#joined = true;
@@ -258,9 +436,18 @@ export class KafkaSpool {
       );
       // Messages fetched for an earlier ownership of the partition may still be buffered: only
       // those fetched in this generation or later start the log, from the committed offset.
-      this.#logs.set(partition, { log, sinceGeneration: generationId });
+      const owned: OwnedPartition = {
+        log,
+        sinceGeneration: generationId,
+        dedup: new PartitionDedup(this.#options.dedupWindowMs),
+        assignedAtMs: this.#clock(),
+        waiting: [],
+        backlogEnd: undefined,
+      };
+      this.#logs.set(partition, owned);
       added.push(partition);
       this.#listener?.assigned(log);
+      void this.#takeOver(partition, owned);
     }
     this.#options.logger?.info(
       { generation: generationId, partitions: [...now].sort((a, b) => a - b), added },
@@ -278,12 +465,72 @@ export class KafkaSpool {
   }
 
   #take(message: IntakeMessage): void {
-    const entry = this.#logs.get(message.partition);
-    if (entry === undefined) return;
+    const owned = this.#logs.get(message.partition);
+    if (owned === undefined) return;
     const generation = (message.metadata.consumer as { generationId?: number } | undefined)?.generationId ?? 0;
-    if (generation < entry.sinceGeneration) return;
+    if (generation < owned.sinceGeneration) return;
+    if (owned.waiting !== undefined) owned.waiting.push(message);
+    else this.#process(owned, message);
+  }
+
+  /**
+   * Restores the partition's dedup state from the state topic and notes its end, then lets the
+   * messages that waited meanwhile through. Tried again until it works or the partition leaves.
+   */
+  async #takeOver(partition: number, owned: OwnedPartition): Promise<void> {
+    while (!this.#closing && this.#logs.get(partition) === owned) {
+      try {
+        const restored = new PartitionDedup(this.#options.dedupWindowMs);
+        await readPartitionToEnd(this.#reader, this.#options.stateTopic, partition, ({ key, value }) => {
+          if (key !== null) restored.restore(key.toString('utf8'), value);
+        });
+        restored.expire(this.#clock());
+        const ends = await this.#reader.listOffsets({
+          topics: [this.#options.topic],
+          partitions: { [this.#options.topic]: [partition] },
+        });
+        if (this.#logs.get(partition) !== owned) return;
+        owned.dedup.adopt(restored);
+        owned.backlogEnd = ends.get(this.#options.topic)?.[partition] ?? 0n;
+        this.#ends.set(partition, owned.backlogEnd);
+        const waiting = owned.waiting ?? [];
+        owned.waiting = undefined;
+        for (const message of waiting) this.#process(owned, message);
+        this.#checkCaughtUp();
+        return;
+      } catch (error) {
+        this.#options.logger?.warn(
+          { err: error, partition },
+          'restoring the state of an intake partition failed; trying again',
+        );
+        await new Promise((resolve) => setTimeout(resolve, DEFAULTS.restartDelayMs));
+      }
+    }
+  }
+
+  /** A partition being taken over has read its backlog once its fetch position passed the end noted. */
+  #checkCaughtUp(): void {
+    const stream = this.#stream;
+    for (const [partition, owned] of this.#logs) {
+      if (!owned.log.catchingUp || owned.backlogEnd === undefined) continue;
+      const position = stream?.offsetsToFetch.get(`${this.#options.topic}:${partition}`) ?? -1n;
+      const read = owned.log.nextOffset ?? position;
+      if (read < owned.backlogEnd && (position < owned.backlogEnd || (stream?.readableLength ?? 0) > 0)) continue;
+      owned.log.caughtUp();
+      const rebuild = {
+        partition,
+        ms: this.#clock() - owned.assignedAtMs,
+        records: owned.log.records,
+        dedupKeys: owned.dedup.size,
+      };
+      this.#rebuilds.push(rebuild);
+      this.#options.logger?.info(rebuild, 'intake partition taken over: backlog read, windows rebuilt');
+    }
+  }
+
+  #process(owned: OwnedPartition, message: IntakeMessage): void {
     const header = decodeIntakeRecord(message.headers, message.partition, message.offset, Number(message.timestamp));
-    const destinations = header.destinations.filter((destination) => {
+    let destinations = header.destinations.filter((destination) => {
       if (this.#destinations.has(destination)) return true;
       if (!this.#unknownDestinations.has(destination)) {
         this.#unknownDestinations.add(destination);
@@ -294,13 +541,70 @@ export class KafkaSpool {
       }
       return false;
     });
+    // Already taken in (the consumer re-reads from the committed offset after each rebalance).
+    if (owned.log.nextOffset !== null && message.offset < owned.log.nextOffset) return;
+    if (header.dedupKey !== undefined) {
+      const decision = owned.dedup.check(header.dedupKey, message.offset, header.receivedAtMs);
+      if (decision.duplicate) {
+        destinations = [];
+        // The dedup key is the input's name, a NUL, and the source_request_id.
+        const input = header.dedupKey.split('\u0000')[0];
+        this.#duplicates.set(input, (this.#duplicates.get(input) ?? 0) + 1);
+      } else if (decision.fresh) {
+        this.#state.write(message.partition, header.dedupKey, encodeDedupEntry(decision.entry));
+      }
+    }
     const record: SpoolRecord = {
       seq: message.offset,
       batchId: header.batchId,
       receivedAtMs: header.receivedAtMs,
       payload: message.value ?? Buffer.alloc(0),
     };
-    if (entry.log.add(record, destinations)) this.#listener?.received(entry.log);
+    if (owned.log.add(record, destinations)) this.#listener?.received(owned.log);
+  }
+
+  #lag(): { partition: number; connection: string; records: number }[] {
+    const lag = [];
+    for (const [partition, owned] of this.#logs) {
+      const end = this.#ends.get(partition);
+      // Where reading has got to: the fetch position moves past transaction markers, which
+      // hold offsets but no batch; the log's next offset is known only once it took a record.
+      const position = this.#stream?.offsetsToFetch.get(`${this.#options.topic}:${partition}`);
+      const read = position ?? owned.log.nextOffset;
+      if (end === undefined || read === null || owned.waiting !== undefined) continue;
+      for (const connection of this.#destinations) {
+        const from = owned.log.oldestPending(connection) ?? read;
+        lag.push({ partition, connection, records: Math.max(0, Number(end - from)) });
+      }
+    }
+    return lag;
+  }
+
+  /** Notes the end of each owned partition, for the lag. */
+  async #refreshEnds(): Promise<void> {
+    const partitions = [...this.#logs.keys()];
+    if (partitions.length === 0 || this.#closing) return;
+    try {
+      const ends = await this.#reader.listOffsets({
+        topics: [this.#options.topic],
+        partitions: { [this.#options.topic]: partitions },
+      });
+      const list = ends.get(this.#options.topic) ?? [];
+      this.#ends.clear();
+      for (const partition of partitions) {
+        const end = list[partition];
+        if (end !== undefined) this.#ends.set(partition, end);
+      }
+    } catch (error) {
+      this.#options.logger?.info({ err: error }, 'reading the ends of the intake partitions failed');
+    }
+  }
+
+  #expireDedupKeys(): void {
+    const now = this.#clock();
+    for (const [partition, owned] of this.#logs) {
+      for (const key of owned.dedup.expire(now)) this.#state.write(partition, key, null);
+    }
   }
 
   #onHeldBytes(delta: number): void {
@@ -310,22 +614,34 @@ export class KafkaSpool {
     if (!this.#paused && this.#heldBytes >= this.#options.maxBufferedBytes) {
       this.#paused = true;
       stream.pause();
+      // A backlog larger than the memory bound cannot be held whole: windows close by the clock
+      // again (a window whose batches lie beyond the bound may be forwarded in two records).
+      for (const { log } of this.#logs.values()) if (log.catchingUp) log.caughtUp();
     } else if (this.#paused && this.#heldBytes < this.#options.maxBufferedBytes * DEFAULTS.resumeRatio) {
       this.#paused = false;
       stream.resume();
     }
   }
 
-  async #commitNow(): Promise<void> {
-    const consumer = this.#consumer;
-    if (consumer === undefined) return;
+  /** The partitions' committable offsets that differ from what was last committed. */
+  #offsetsToCommit(partitions: readonly number[]) {
     const offsets = [];
-    for (const [partition, { log }] of this.#logs) {
-      const offset = log.committableOffset();
-      if (offset === null || this.#committed.get(partition) === offset) continue;
+    for (const partition of partitions) {
+      const offset = this.#logs.get(partition)?.log.committableOffset();
+      if (offset === undefined || offset === null || this.#committed.get(partition) === offset) continue;
       offsets.push({ topic: this.#options.topic, partition, offset, leaderEpoch: -1 });
     }
+    return offsets;
+  }
+
+  async #commitNow(always: boolean): Promise<void> {
+    const consumer = this.#consumer;
+    if (consumer === undefined || (!always && !consumer.isActive())) return;
+    const offsets = this.#offsetsToCommit([...this.#logs.keys()]);
     if (offsets.length === 0) return;
+    // The dedup keys of the records committed past must be on the state topic first, or the next
+    // owner would not know them.
+    await this.#state.idle();
     try {
       await consumer.commit({ offsets });
       for (const { partition, offset } of offsets)
@@ -336,6 +652,31 @@ export class KafkaSpool {
       this.#options.logger?.info({ err: error }, 'committing intake offsets failed; trying again');
     }
   }
+}
+
+/** The intake key of a stored batch (its MPID, else its mp_deviceid), to replay it to its user's partition. */
+function routingKeyOf(payload: Buffer): string | undefined {
+  try {
+    const batch = parseJson(payload);
+    if (!isJsonObject(batch)) return undefined;
+    const mpid = batchMpid(batch);
+    if (mpid !== undefined) return int64ToString(mpid);
+    return typeof batch.mp_deviceid === 'string' && batch.mp_deviceid !== '' ? batch.mp_deviceid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves when the step settles (either way) or after ms, whichever comes first. */
+async function within(step: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    step.catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /** Opens the Kafka spool: its topics exist and the intake can be written; processing starts apart. */

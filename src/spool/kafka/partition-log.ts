@@ -31,6 +31,7 @@ export class PartitionLog {
   readonly #deadLetters: PartitionDeadLetterWriter;
   readonly #onBytes: (delta: number) => void;
   #revoked = false;
+  #catchingUp = true;
 
   constructor(partition: number, deadLetters: PartitionDeadLetterWriter, onBytes: (delta: number) => void = () => {}) {
     this.partition = partition;
@@ -50,6 +51,19 @@ export class PartitionLog {
   /** The offset after the last record taken in (null before the first). */
   get nextOffset(): bigint | null {
     return this.#nextOffset;
+  }
+
+  /**
+   * True from assignment until the log holds the partition's backlog as of then (the records a
+   * restart of the local spool would find on disk): until then the connections do not close
+   * windows by the wall clock, or a window whose later batches are not read yet would be split.
+   */
+  get catchingUp(): boolean {
+    return this.#catchingUp;
+  }
+
+  caughtUp(): void {
+    this.#catchingUp = false;
   }
 
   /** The partition moved away: the log takes no more records and its acknowledgements change nothing. */
@@ -130,6 +144,14 @@ export class PartitionLog {
     const id = await this.#deadLetters.write(destination, held.record, reason, payload);
     this.#settle(destination, seq);
     return id;
+  }
+
+  /** The oldest offset the destination still needs here, or null when it needs none. */
+  oldestPending(destination: string): bigint | null {
+    for (let i = this.#head; i < this.#held.length; i++) {
+      if (this.#held[i].pending.has(destination)) return this.#held[i].record.seq;
+    }
+    return null;
   }
 
   /** Records still pending per destination (the backlog). */

@@ -24,6 +24,11 @@ export interface E2eConfigOptions {
   readonly output?: Record<string, unknown>;
   /** Extra `spool` settings (snake_case). */
   readonly spool?: Record<string, unknown>;
+  /**
+   * Cluster mode: `spool.kafka` on the output's cluster and listener, with these settings (topic,
+   * group_id, ...) on top. Instances written with the same intake share its topics and group.
+   */
+  readonly intake?: Record<string, unknown>;
 }
 
 export const CONNECTION_NAME = 'e2e';
@@ -59,6 +64,15 @@ export function e2eRawConfig(options: E2eConfigOptions): Record<string, unknown>
     output.username = user.username;
     output.password = user.password;
   }
+  const intake =
+    options.intake === undefined
+      ? undefined
+      : {
+          ...Object.fromEntries(Object.entries(output).filter(([key]) => !['name', 'topic'].includes(key))),
+          replication_factor: cluster.brokers.length >= 3 ? 3 : 1,
+          session_timeout_ms: 6_000,
+          ...options.intake,
+        };
   Object.assign(output, options.output);
   return {
     log_level: options.logLevel ?? 'warn',
@@ -67,7 +81,10 @@ export function e2eRawConfig(options: E2eConfigOptions): Record<string, unknown>
       port: 0,
       shutdown_timeout_ms: options.shutdownTimeoutMs ?? 10_000,
     },
-    spool: { path: path.join(options.dir, 'spool'), ...options.spool },
+    spool:
+      intake === undefined
+        ? { path: path.join(options.dir, 'spool'), ...options.spool }
+        : { kind: 'kafka', kafka: intake, ...options.spool },
     inputs: [{ name: 'e2e', credentials: [{ api_key: options.apiKey, api_secret: options.apiSecret }] }],
     outputs: [output],
     connections: [

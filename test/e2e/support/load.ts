@@ -7,7 +7,9 @@ import { Agent, request } from 'node:http';
 import { basicAuth } from '../../support/auth.ts';
 
 export interface LoadOptions {
+  /** The forwarder to send to; or several (`ports`), taken in turn request by request. */
   readonly port: number;
+  readonly ports?: readonly number[];
   readonly apiKey: string;
   readonly apiSecret: string;
   /** Marks this run's events; the checker ignores events of other runs. */
@@ -117,12 +119,13 @@ export class LoadGenerator {
   #requests = 0;
   #stopping = false;
   #done: Promise<void> | undefined;
-  #port: number;
+  #ports: readonly number[];
+  #turn = 0;
   #nextSendAt = 0;
 
   constructor(options: LoadOptions) {
     this.#options = options;
-    this.#port = options.port;
+    this.#ports = options.ports ?? [options.port];
   }
 
   get acceptedEvents(): number {
@@ -140,7 +143,18 @@ export class LoadGenerator {
 
   /** Points the workers at a restarted forwarder. */
   setPort(port: number): void {
-    this.#port = port;
+    this.#ports = [port];
+  }
+
+  /** Points the workers at these forwarders, taken in turn (scaling tests). */
+  setPorts(ports: readonly number[]): void {
+    this.#ports = [...ports];
+  }
+
+  /** The next forwarder to send to: round robin over the ports, as a load balancer would. */
+  #nextPort(): number {
+    this.#turn = (this.#turn + 1) % this.#ports.length;
+    return this.#ports[this.#turn];
   }
 
   start(): this {
@@ -201,7 +215,7 @@ export class LoadGenerator {
       this.#offered += eventsPerBatch;
       await this.#pace(eventsPerBatch);
       const body = JSON.stringify(buildBatch({ mpid, runId, seqs, paddingBytes }));
-      const status = await postBatch(this.#port, auth, body, this.#agent);
+      const status = await postBatch(this.#nextPort(), auth, body, this.#agent);
       this.#requests++;
       this.#statusCounts[String(status)] = (this.#statusCounts[String(status)] ?? 0) + 1;
       const target = status === 202 ? this.#accepted : this.#unconfirmed;
