@@ -10,6 +10,7 @@ const BENCHES: Record<string, string> = {
   spool: 'spool.ts',
   ingest: 'ingest.ts',
   forward: 'forward.ts',
+  cluster: 'cluster.ts',
 };
 
 const selected = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(BENCHES);

@@ -2,7 +2,7 @@
 // Every decision lives in the module it names; this file only builds them and connects them,
 // in the order a batch travels: HTTP request → spool → connection → Kafka record.
 import type { AddressInfo } from 'node:net';
-import type { ForwarderConfig } from './config/index.ts';
+import type { ForwarderConfig, IntakeConfig } from './config/index.ts';
 import { ConnectionRunner } from './pipeline/index.ts';
 import { startSpoolStats } from './pipeline/index.ts';
 import { PartitionTasks, startIntakeStats } from './pipeline/index.ts';
@@ -10,7 +10,7 @@ import { kafkaOutputSettings } from './sinks/kafka/index.ts';
 import type { KafkaOutputSettings } from './sinks/kafka/index.ts';
 import { KafkaSink } from './sinks/kafka/index.ts';
 import { openKafkaSpool, openSpool } from './spool/index.ts';
-import type { KafkaSpool } from './spool/index.ts';
+import type { IntakeConnection, KafkaSpool } from './spool/index.ts';
 import type { AppendItem, Spool } from './spool/index.ts';
 import { Authenticator } from './sources/events-api/index.ts';
 import { createIngestHandler } from './sources/events-api/index.ts';
@@ -240,6 +240,18 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
   };
 }
 
+/** How to reach the intake cluster: spool.kafka, read as an output's connection is (TLS, SASL, tuning). */
+export function intakeConnectionOf(settings: IntakeConfig): IntakeConnection {
+  const { connection } = kafkaOutputSettings({ ...settings, name: 'spool.kafka' });
+  return {
+    ...connection,
+    clientId: settings.clientId,
+    connectTimeoutMs: settings.connectTimeoutMs,
+    requestTimeoutMs: settings.requestTimeoutMs,
+    retryDelayMs: settings.retryBackoffMinMs,
+  };
+}
+
 interface ClusterParts {
   readonly outputSettings: ReadonlyMap<string, KafkaOutputSettings>;
   readonly sinks: ReadonlyMap<string, KafkaSink>;
@@ -257,15 +269,8 @@ async function startClusterProcessing(
 ): Promise<{ intake: KafkaSpool; tasks: PartitionTasks }> {
   const settings = config.spool.kafka;
   if (settings === undefined) throw new TypeError('spool.kind is kafka without spool.kafka');
-  const intakeSettings = kafkaOutputSettings({ ...settings, name: 'spool.kafka' });
   const intake = await openKafkaSpool({
-    connection: {
-      ...intakeSettings.connection,
-      clientId: settings.clientId,
-      connectTimeoutMs: settings.connectTimeoutMs,
-      requestTimeoutMs: settings.requestTimeoutMs,
-      retryDelayMs: settings.retryBackoffMinMs,
-    },
+    connection: intakeConnectionOf(settings),
     topic: settings.topic,
     groupId: settings.groupId,
     stateTopic: settings.stateTopic,

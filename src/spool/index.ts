@@ -2,9 +2,11 @@
 export { openSpool } from './spool.ts';
 export { batchIdTimeMs } from './batch-id.ts';
 // Cluster mode: the intake topic in place of the local disk.
-export { openKafkaSpool, KafkaSpool, intakeBatchId } from './kafka/index.ts';
+export { openKafkaDeadLetters, openKafkaSpool, KafkaSpool, intakeBatchId, readIntakeStatus } from './kafka/index.ts';
 export type {
   IntakeConnection,
+  IntakePartitionStatus,
+  KafkaDeadLetters,
   KafkaSpoolOptions,
   KafkaSpoolStats,
   PartitionListener,

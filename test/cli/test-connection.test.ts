@@ -1,6 +1,7 @@
 // `test-connection` against the real test cluster: passes over SASL_SSL (SCRAM) and mTLS, and each
 // misconfiguration fails at the stage that owns it, with the hint that fixes it and no secret printed.
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
 import { getTestKafkaCluster, uniqueTopicName, type KafkaCluster } from '../support/kafka.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -150,6 +151,40 @@ void describe('test-connection against a real broker', () => {
     const result = await testConnection(scram({ topic: strict }));
     assertFailedAt(result, 6);
     assert.match(stageLine(result, 6), /replication factor 1 is below min\.insync\.replicas=2/);
+  });
+
+  void it('tests the intake of the Kafka spool by its setting path, spool.kafka', async () => {
+    const { dir } = await tempDir('test-connection-intake');
+    const config = await writeConfig(dir, scram());
+    const intake = scram();
+    const text = (await readFile(config, 'utf8')).replace(
+      /^spool:\n(  .*\n)+/m,
+      [
+        'spool:',
+        '  kind: kafka',
+        '  kafka:',
+        `    bootstrap_servers: "${intake.bootstrap}"`,
+        `    topic: ${topic}`,
+        `    authentication_method: ${intake.mechanism}`,
+        `    username: ${intake.username}`,
+        `    password: "${intake.password}"`,
+        `    ca_file: ${intake.caFile}`,
+        '    replication_factor: 1',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(config, text);
+    const result = await cli(['test-connection', 'spool.kafka', '-c', config, '--timeout', '5000'], {
+      TEST_API_SECRET: 'x',
+    });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /^Testing the intake \(spool\.kafka\): topic/m);
+    assert.match(result.stdout, /OK: the intake \(spool\.kafka\) can reach Kafka/);
+    assert.ok(!result.stdout.includes(cluster.users.scramSha512.password), 'the password was printed');
+    // With an intake and an output, which one to test must be said.
+    const unnamed = await cli(['test-connection', '-c', config], { TEST_API_SECRET: 'x' });
+    assert.equal(unnamed.code, 2);
+    assert.match(unnamed.stderr, /events, spool\.kafka/);
   });
 
   void it('exits 2 naming the outputs when the output does not exist', async () => {

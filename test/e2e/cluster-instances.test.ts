@@ -260,3 +260,41 @@ test(
     );
   },
 );
+
+test(
+  'Send as Batch: a device whose batches came through three instances yields one record per window',
+  { timeout: 240_000 },
+  async (t) => {
+    const target = await deployment('windows', { sendAsBatch: true, batchWindowMs: 2_000 });
+    const instances = [await startInstance(target), await startInstance(target), await startInstance(target)];
+    await waitForBalance(instances);
+    const runId = newRunId();
+    const auth = basicAuth(target.apiKey, target.apiSecret);
+    const devices = ['5001', '5002', '5003', '5004'];
+    // Each device's three batches go through the three instances, all within one window.
+    for (let seq = 1; seq <= 3; seq++) {
+      for (const mpid of devices) {
+        const body = JSON.stringify(buildBatch({ mpid, runId, seqs: [seq] }));
+        assert.equal(await postBatch(instances[(seq - 1) % 3].port, auth, body), 202);
+      }
+    }
+    const report = await verifyDelivery(cluster, {
+      topic: target.topic,
+      runId,
+      accepted: new Map(devices.map((mpid) => [mpid, [1, 2, 3]])),
+      timeoutMs: 60_000,
+      quietMs: 3_000,
+    });
+    t.diagnostic(describeReport('windows across instances', 12, report));
+    assert.deepEqual(report.missing, []);
+    assert.deepEqual(report.duplicates, []);
+    for (const mpid of devices) {
+      const seen = report.byKey.get(mpid) ?? [];
+      assert.deepEqual(
+        seen.map((event) => event.seq),
+        [1, 2, 3],
+      );
+      assert.equal(new Set(seen.map((event) => event.offset)).size, 1, `device ${mpid}: one record for its window`);
+    }
+  },
+);

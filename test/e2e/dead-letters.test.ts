@@ -4,6 +4,8 @@
 // the broker and is dead-lettered the same way. A window the broker refuses as too large is split
 // by events, and only the batch of the event too large alone goes to the dead letters.
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import {
   CONNECTION,
@@ -15,9 +17,13 @@ import {
   backlogOf,
   deadLettersOf,
   intakeFor,
+  rawForwarderConfig,
   SPOOL_KINDS,
+  testIntake,
 } from '../support/forwarder.ts';
+import { cli } from '../cli/support.ts';
 import { getTestKafkaCluster, uniqueTopicName, type KafkaCluster } from '../support/kafka.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 let cluster: KafkaCluster;
 before(async () => {
@@ -107,3 +113,57 @@ for (const kind of SPOOL_KINDS) {
     });
   });
 }
+
+test('cluster mode: `dlq list|show|replay` work on the dead-letter topic while the instances run', async () => {
+  const topic = uniqueTopicName('dead-cli');
+  await cluster.createTopic(topic, { partitions: 1 });
+  const intake = testIntake(2);
+  const setup = {
+    cluster,
+    topic,
+    settings: { send_as_batch: false },
+    output: { max_message_bytes: 3000 },
+    intake,
+  };
+  const forwarder = await startKafkaTestForwarder(setup);
+  const { dir } = await tempDir('dead-cli');
+  const configPath = path.join(dir, 'kafka-forwarder.yaml');
+  await writeFile(configPath, JSON.stringify(rawForwarderConfig({ ...setup, spoolDir: path.join(dir, 'spool') })));
+  try {
+    assert.equal(await postRaw(forwarder.url, batch('huge', 6000), false), 202);
+    const [dead] = await waitFor('the dead letter', async () => {
+      const list = await deadLettersOf(forwarder.forwarder).listDeadLetters(CONNECTION);
+      return list.length > 0 ? list : undefined;
+    });
+    const listed = await cli(['dlq', 'list', '-c', configPath]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`^${dead.id}\\s+${CONNECTION}\\s+${dead.batchId}\\s`, 'm'));
+    assert.match(listed.stdout, /RECORD_TOO_LARGE/);
+    const shown = await cli(['dlq', 'show', String(dead.id), '-c', configPath]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /"source_request_id": "huge"/);
+    const replayed = await cli(['dlq', 'replay', String(dead.id), '-c', configPath]);
+    assert.equal(replayed.code, 0, replayed.stderr);
+    assert.match(replayed.stdout, /Replayed 1 dead letter\(s\) to the intake topic/);
+    // Forwarded again by the running instance, with its batch id: still too large, so dead-lettered
+    // again, and the replayed dead letter is gone.
+    const again = await waitFor('the replayed batch to come back', async () => {
+      const list = await deadLettersOf(forwarder.forwarder).listDeadLetters(CONNECTION);
+      return list.length === 1 && list[0].id !== dead.id ? list[0] : undefined;
+    });
+    assert.equal(again.batchId, dead.batchId);
+    assert.equal((await cli(['dlq', 'show', String(dead.id), '-c', configPath])).code, 1);
+    // spool status reads the intake's backlog from the group's committed offsets: none left.
+    await waitFor('the backlog to drain', () => backlogOf(forwarder.forwarder) === 0 || undefined);
+    await forwarder.forwarder.intake?.commit();
+    const status = await cli(['spool', 'status', '-c', configPath]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(
+      status.stdout,
+      new RegExp(`^Intake topic ${intake.name} \\(group ${intake.name}-group\\): 2 partition\\(s\\)`, 'm'),
+    );
+    assert.match(status.stdout, /^ {2}backlog: {6}0 batch/m);
+  } finally {
+    await forwarder.close();
+  }
+});

@@ -1,5 +1,7 @@
 // `dlq list|show|replay`: the dead-letter store. Replay puts a dead letter back in its connection's
 // queue (same batch id, new position) for the server to send again when it next runs.
+import { intakeConnectionOf } from '../../main.ts';
+import { openKafkaDeadLetters } from '../../spool/index.ts';
 import type { DeadLetterSummary, Spool } from '../../spool/index.ts';
 import { parseJson } from '../../format/index.ts';
 import {
@@ -21,10 +23,31 @@ import { busyMessage, openSpoolForCli } from '../index.ts';
 
 const connectionOption = { flag: '--connection NAME', help: 'only the dead letters of this connection' };
 
-/** Runs `action` with the spool open, or explains why it cannot be opened. */
-async function withSpool(args: ParsedArgs, io: CliIo, action: (spool: Spool) => Promise<number>): Promise<number> {
+/** What the commands need of a dead-letter store: the local spool's, or cluster mode's topic. */
+type DeadLetterStore = Pick<Spool, 'listDeadLetters' | 'showDeadLetter' | 'replayDeadLetter'>;
+
+/** Runs `action` with the dead letters open, or explains why they cannot be opened. */
+async function withSpool(
+  args: ParsedArgs,
+  io: CliIo,
+  action: (spool: DeadLetterStore, kind: 'local' | 'kafka') => Promise<number>,
+): Promise<number> {
   const loaded = await loadCliConfig(args, io);
   if (typeof loaded === 'number') return loaded;
+  const intake = loaded.config.spool.kafka;
+  if (loaded.config.spool.kind === 'kafka' && intake !== undefined) {
+    // Cluster mode: the dead-letter topic, read and written while the servers run.
+    const store = openKafkaDeadLetters({
+      connection: intakeConnectionOf(intake),
+      topic: intake.topic,
+      deadLetterTopic: intake.deadLetterTopic,
+    });
+    try {
+      return await action(store, 'kafka');
+    } finally {
+      await store.close();
+    }
+  }
   const access = await openSpoolForCli(loaded.config);
   if (access.kind === 'missing') {
     println(io, `No spool at ${access.path} yet: no dead letters.`);
@@ -35,13 +58,13 @@ async function withSpool(args: ParsedArgs, io: CliIo, action: (spool: Spool) => 
     return EXIT_FAILED;
   }
   try {
-    return await action(access.spool);
+    return await action(access.spool, 'local');
   } finally {
     await access.spool.close();
   }
 }
 
-async function allDeadLetters(spool: Spool, connection: string | undefined): Promise<DeadLetterSummary[]> {
+async function allDeadLetters(spool: DeadLetterStore, connection: string | undefined): Promise<DeadLetterSummary[]> {
   const all: DeadLetterSummary[] = [];
   for (;;) {
     const page = await spool.listDeadLetters(connection, 500, all.at(-1)?.id);
@@ -66,7 +89,10 @@ export const dlqListCommand: CommandDefinition = {
   async run(args, io) {
     const limit = integerValue(args, 'limit', 100);
     return withSpool(args, io, async (spool) => {
-      const letters = await spool.listDeadLetters(stringValue(args, 'connection'), limit);
+      // One more than shown says whether there are more.
+      const letters = await spool.listDeadLetters(stringValue(args, 'connection'), limit + 1);
+      const more = letters.length > limit;
+      letters.splice(limit);
       if (letters.length === 0) {
         println(io, 'No dead letters.');
         return EXIT_OK;
@@ -82,8 +108,7 @@ export const dlqListCommand: CommandDefinition = {
       for (const line of formatTable(['id', 'connection', 'batch id', 'dead since', 'size', 'reason'], rows)) {
         println(io, line);
       }
-      const total = spool.stats().deadLetters;
-      if (total > letters.length) println(io, `(${letters.length} of ${total} shown; use --limit)`);
+      if (more) println(io, `(the first ${letters.length} shown; there are more: use --limit)`);
       return EXIT_OK;
     });
   },
@@ -129,7 +154,9 @@ export const dlqReplayCommand: CommandDefinition = {
   summary: "Put dead letters back in their connection's queue, to be sent again when the server runs.",
   usage: '<id> | --all [--connection NAME] [--config FILE]',
   description:
-    'Run it while the server is stopped (the server holds the spool); the server sends the replayed records on start.',
+    'With the local spool, run it while the server is stopped (the server holds the spool); the server sends the ' +
+    'replayed records on start. In cluster mode (spool.kind: kafka) it writes them back to the intake topic, ' +
+    'bound to their connection alone and with their batch id, and the running instances forward them.',
   options: { ...configOption.options, all: { type: 'boolean' }, connection: { type: 'string' } },
   optionHelp: [configOption.help, { flag: '--all', help: 'replay every dead letter' }, connectionOption],
   positionals: [0, 1],
@@ -140,7 +167,7 @@ export const dlqReplayCommand: CommandDefinition = {
       return EXIT_USAGE;
     }
     const single = all ? undefined : parseId(args.positionals[0]);
-    return withSpool(args, io, async (spool) => {
+    return withSpool(args, io, async (spool, kind) => {
       const ids =
         single === undefined
           ? (await allDeadLetters(spool, stringValue(args, 'connection'))).map((letter) => letter.id)
@@ -157,7 +184,12 @@ export const dlqReplayCommand: CommandDefinition = {
       }
       bar.done();
       const replayed = ids.length - missing.length;
-      println(io, `Replayed ${replayed} dead letter(s); the server sends them when it next runs.`);
+      println(
+        io,
+        kind === 'kafka'
+          ? `Replayed ${replayed} dead letter(s) to the intake topic; the instances forward them now.`
+          : `Replayed ${replayed} dead letter(s); the server sends them when it next runs.`,
+      );
       if (missing.length > 0) {
         eprintln(io, `kafka-forwarder: no dead letter ${missing.join(', ')}`);
         return EXIT_FAILED;

@@ -2,7 +2,9 @@
 // output, dead letters). The server holds the spool exclusively while it runs; then the same
 // figures are read from its GET /metrics instead.
 import type { ForwarderConfig } from '../../config/index.ts';
-import type { SpoolStats } from '../../spool/index.ts';
+import { intakeConnectionOf } from '../../main.ts';
+import { readIntakeStatus } from '../../spool/index.ts';
+import type { IntakePartitionStatus, SpoolStats } from '../../spool/index.ts';
 import { configOption, EXIT_FAILED, EXIT_OK, type CommandDefinition } from '../index.ts';
 import { loadCliConfig } from '../index.ts';
 import { formatBytes, formatDuration, formatTable, println, type CliIo } from '../index.ts';
@@ -22,6 +24,7 @@ export const spoolStatusCommand: CommandDefinition = {
     const loaded = await loadCliConfig(args, io);
     if (typeof loaded === 'number') return loaded;
     const { config } = loaded;
+    if (config.spool.kind === 'kafka' && config.spool.kafka !== undefined) return printIntakeStatus(config, io);
     const access = await openSpoolForCli(config);
     if (access.kind === 'missing') {
       println(
@@ -42,6 +45,44 @@ export const spoolStatusCommand: CommandDefinition = {
     return EXIT_OK;
   },
 };
+
+/**
+ * Cluster mode: the intake topic's backlog, from the group's committed offsets and the partitions'
+ * ends (Kafka alone, so it works with the instances running). A partition's offset is committed
+ * only up to the oldest batch some connection still needs, so the backlog shown is that of the
+ * connection furthest behind on each partition, and no connection's is more.
+ */
+async function printIntakeStatus(config: ForwarderConfig, io: CliIo): Promise<number> {
+  const intake = config.spool.kafka;
+  if (intake === undefined) return EXIT_FAILED;
+  let partitions: IntakePartitionStatus[];
+  try {
+    partitions = await readIntakeStatus(intakeConnectionOf(intake), { topic: intake.topic, groupId: intake.groupId });
+  } catch (error) {
+    println(io, `Cannot read the intake topic ${intake.topic}: ${(error as Error).message}.`);
+    println(io, 'Check the connection with: kafka-forwarder test-connection spool.kafka');
+    return EXIT_FAILED;
+  }
+  const total = partitions.reduce((sum, partition) => sum + partition.backlog, 0);
+  println(io, `Intake topic ${intake.topic} (group ${intake.groupId}): ${partitions.length} partition(s)`);
+  println(io, `  backlog:      ${total} batch(es) not yet acknowledged by every connection`);
+  println(io);
+  const rows = partitions.map((partition) => [
+    String(partition.partition),
+    partition.committed === null ? '-' : String(partition.committed),
+    String(partition.end),
+    String(partition.backlog),
+  ]);
+  for (const line of formatTable(['partition', 'committed', 'end', 'backlog'], rows)) println(io, `  ${line}`);
+  println(io);
+  const rowsPerConnection = config.connections.map((connection) => [connection.name, connection.output, `≤ ${total}`]);
+  for (const line of formatTable(['connection', 'output', 'backlog'], rowsPerConnection)) println(io, `  ${line}`);
+  println(
+    io,
+    '  (offsets are committed up to the batch the slowest connection still needs; each connection’s exact lag is kf_intake_lag_records on the instances)',
+  );
+  return EXIT_OK;
+}
 
 function outputOf(config: ForwarderConfig, connection: string): string {
   const found = config.connections.find((candidate) => candidate.name === connection);

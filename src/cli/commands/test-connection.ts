@@ -7,6 +7,9 @@ import { outputSecurity } from '../../sinks/kafka/index.ts';
 import { describeSecurity, loadCliConfig } from '../index.ts';
 import { eprintln, isInteractive, println, type CliIo } from '../index.ts';
 
+/** How the intake of the Kafka spool is named on the command line: its setting path. */
+const INTAKE_NAME = 'spool.kafka';
+
 export const testConnectionCommand: CommandDefinition = {
   path: ['test-connection'],
   summary: 'Diagnose the connection of one output to Kafka, stage by stage.',
@@ -15,7 +18,8 @@ export const testConnectionCommand: CommandDefinition = {
     'Stages: 1 DNS of each bootstrap server; 2 TCP connect; 3 TLS handshake (certificate chain against ca_file or the ' +
     'system CAs, host name against CN/SAN); 4 SASL authentication; 5 metadata (brokers, and whether the addresses ' +
     'they advertise are reachable); 6 the topic (partitions, leaders, in-sync replicas against min.insync.replicas, ' +
-    'a producer id). Stops and exits 1 at the first failure. <output> may be left out when the config has one output.',
+    'a producer id). Stops and exits 1 at the first failure. <output> may be left out when the config has one output; ' +
+    'name spool.kafka to test the intake of the Kafka spool (cluster mode).',
   options: { ...configOption.options, timeout: { type: 'string' }, 'write-test': { type: 'boolean' } },
   optionHelp: [
     configOption.help,
@@ -26,10 +30,16 @@ export const testConnectionCommand: CommandDefinition = {
   async run(args, io) {
     const loaded = await loadCliConfig(args, io);
     if (typeof loaded === 'number') return loaded;
-    const { outputs } = loaded.config;
+    // The Kafka spool's intake is declared like an output and tested the same way, by its setting path.
+    const intake = loaded.config.spool.kafka;
+    const outputs = [...loaded.config.outputs, ...(intake === undefined ? [] : [{ ...intake, name: INTAKE_NAME }])];
     const name = args.positionals[0];
     const output =
-      name === undefined ? (outputs.length === 1 ? outputs[0] : undefined) : outputs.find((o) => o.name === name);
+      name === undefined
+        ? loaded.config.outputs.length === 1 && intake === undefined
+          ? outputs[0]
+          : undefined
+        : outputs.find((o) => o.name === name);
     if (output === undefined) {
       eprintln(
         io,
@@ -39,9 +49,10 @@ export const testConnectionCommand: CommandDefinition = {
       );
       return EXIT_USAGE;
     }
+    const what = output.name === INTAKE_NAME ? 'the intake (spool.kafka)' : `output "${output.name}"`;
     println(
       io,
-      `Testing output "${output.name}": topic "${output.topic}" on ${output.bootstrapServers.join(',')} via ${describeSecurity(output)}`,
+      `Testing ${what}: topic "${output.topic}" on ${output.bootstrapServers.join(',')} via ${describeSecurity(output)}`,
     );
     const diagnosis = await diagnoseKafkaOutput({
       security: outputSecurity(output),
@@ -54,7 +65,7 @@ export const testConnectionCommand: CommandDefinition = {
     });
     println(io);
     if (diagnosis.ok) {
-      println(io, `OK: output "${output.name}" can reach Kafka and write to "${output.topic}".`);
+      println(io, `OK: ${what} can reach Kafka and write to "${output.topic}".`);
       return EXIT_OK;
     }
     const failed = STAGES.find((stage) => stage.name === diagnosis.failed);

@@ -1,7 +1,8 @@
 // Dead letters in cluster mode: records of the dead-letter topic, one partition, so that a dead
 // letter's offset there is its id (as the local spool's row id is). Keyed by connection and intake
 // coordinates, so that the topic, compacted, keeps one record per dead letter.
-import type { DeadLetter, DeadLetterSummary, SpoolRecord } from '../types.ts';
+import { batchMpid, int64ToString, isJsonObject, parseJson } from '../../format/index.ts';
+import type { AppendItem, AppendResult, DeadLetter, DeadLetterSummary, SpoolRecord } from '../types.ts';
 import type { IntakeConsumer, IntakeProducer } from './client.ts';
 import { readPartitionToEnd, type StoredRecord } from './state-topic.ts';
 
@@ -58,8 +59,13 @@ export class DeadLetterTopic {
       ],
     });
     const offset = produced.offsets?.[0]?.offset;
-    return offset === undefined ? -1 : Number(offset);
+    return offset === undefined ? -1 : idOf(offset);
   }
+}
+
+/** Ids count from 1, as the local spool's do: the offset on the dead-letter topic plus one. */
+function idOf(offset: bigint): number {
+  return Number(offset) + 1;
 }
 
 /** The dead letter a record of the dead-letter topic holds, or undefined for a tombstone or a foreign record. */
@@ -70,7 +76,7 @@ function deadLetterOf(record: StoredRecord): DeadLetter | undefined {
   if (value === null || destination === undefined || source?.length !== 2 || !/^\d+$/.test(source[1])) return undefined;
   const batchId = headers.get(DEAD_LETTER_HEADERS.batchId) ?? '';
   return {
-    id: Number(record.offset),
+    id: idOf(record.offset),
     destination,
     seq: BigInt(source[1]),
     batchId: /^\d+$/.test(batchId) ? BigInt(batchId) : 0n,
@@ -106,4 +112,82 @@ export async function readDeadLetters(
 export function summaryOf(letter: DeadLetter): DeadLetterSummary {
   const { payload: _payload, ...summary } = letter;
   return summary;
+}
+/** The intake key of a stored batch (its MPID, else its mp_deviceid), to replay it to its user's partition. */
+function routingKeyOf(payload: Buffer): string | undefined {
+  try {
+    const batch = parseJson(payload);
+    if (!isJsonObject(batch)) return undefined;
+    const mpid = batchMpid(batch);
+    if (mpid !== undefined) return int64ToString(mpid);
+    return typeof batch.mp_deviceid === 'string' && batch.mp_deviceid !== '' ? batch.mp_deviceid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The dead letters of cluster mode, as the local spool offers its own: list and show read the
+ * dead-letter topic; replay writes a dead letter back to the intake, bound to its connection alone
+ * and with its batch id, then tombstones it; delete tombstones it.
+ */
+export class DeadLetterStore {
+  readonly #reader: IntakeConsumer;
+  readonly #topic: DeadLetterTopic;
+  readonly #name: string;
+  readonly #append: (items: readonly AppendItem[], batchIds: readonly bigint[]) => Promise<AppendResult[]>;
+
+  constructor(
+    reader: IntakeConsumer,
+    topic: DeadLetterTopic,
+    name: string,
+    append: (items: readonly AppendItem[], batchIds: readonly bigint[]) => Promise<AppendResult[]>,
+  ) {
+    this.#reader = reader;
+    this.#topic = topic;
+    this.#name = name;
+    this.#append = append;
+  }
+
+  async listDeadLetters(destination?: string, limit = 100, afterId = 0): Promise<DeadLetterSummary[]> {
+    const letters = await readDeadLetters(this.#reader, this.#name);
+    return letters
+      .map(({ letter }) => letter)
+      .filter((letter) => (destination === undefined || letter.destination === destination) && letter.id > afterId)
+      .slice(0, limit)
+      .map(summaryOf);
+  }
+
+  async showDeadLetter(id: number): Promise<DeadLetter | null> {
+    return (await this.#find(id))?.letter ?? null;
+  }
+
+  async replayDeadLetter(id: number): Promise<{ seq: bigint } | null> {
+    const found = await this.#find(id);
+    if (found === undefined) return null;
+    const routingKey = routingKeyOf(found.letter.payload);
+    const [result] = await this.#append(
+      [
+        {
+          payload: found.letter.payload,
+          destinations: [found.letter.destination],
+          ...(routingKey !== undefined && { routingKey }),
+        },
+      ],
+      [found.letter.batchId],
+    );
+    await this.#topic.remove(found.key);
+    return { seq: result.status === 'stored' ? result.seq : -1n };
+  }
+
+  async deleteDeadLetter(id: number): Promise<boolean> {
+    const found = await this.#find(id);
+    if (found === undefined) return false;
+    await this.#topic.remove(found.key);
+    return true;
+  }
+
+  async #find(id: number) {
+    return (await readDeadLetters(this.#reader, this.#name)).find(({ letter }) => letter.id === id);
+  }
 }

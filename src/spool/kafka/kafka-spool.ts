@@ -11,7 +11,6 @@
 //               starts there and rebuilds the same windows.
 //   memory      reading stops while the records held reach maxBufferedBytes, and goes on once Kafka
 //               has acknowledged some: a backlog shows as consumer lag, not as memory.
-import { batchMpid, int64ToString, isJsonObject, parseJson } from '../../format/index.ts';
 import type { AppendItem, AppendResult, DeadLetter, DeadLetterSummary, SpoolLogger, SpoolRecord } from '../types.ts';
 import {
   consumeIntake,
@@ -25,7 +24,7 @@ import {
   type IntakeProducer,
   type IntakeStream,
 } from './client.ts';
-import { DeadLetterTopic, readDeadLetters, summaryOf } from './dead-letter-topic.ts';
+import { DeadLetterStore, DeadLetterTopic } from './dead-letter-topic.ts';
 import { encodeDedupEntry, PartitionDedup } from './dedup-state.ts';
 import { decodeIntakeRecord } from './intake-record.ts';
 import { IntakeWriter } from './intake-writer.ts';
@@ -146,6 +145,7 @@ export class KafkaSpool {
   readonly #unknownDestinations = new Set<string>();
   readonly #state: StateTopicWriter;
   readonly #reader: IntakeConsumer;
+  readonly #deadLetterStore: DeadLetterStore;
   readonly #clock: () => number;
   #expiryTimer: NodeJS.Timeout | undefined;
   #catchUpTimer: NodeJS.Timeout | undefined;
@@ -162,6 +162,12 @@ export class KafkaSpool {
     this.#destinations = new Set(options.destinations);
     this.#state = new StateTopicWriter(stateProducer, options.stateTopic, options.logger);
     this.#reader = createReader(options.connection, 'restore');
+    this.#deadLetterStore = new DeadLetterStore(
+      this.#reader,
+      this.#deadLetters,
+      options.deadLetterTopic,
+      (items, ids) => this.#writer.append(items, ids),
+    );
     this.#clock = options.clock ?? Date.now;
   }
 
@@ -236,50 +242,17 @@ export class KafkaSpool {
     };
   }
 
-  /** Dead letters, oldest first (read from the dead-letter topic), as the local spool lists them. */
-  async listDeadLetters(destination?: string, limit = 100, afterId = -1): Promise<DeadLetterSummary[]> {
-    const letters = await readDeadLetters(this.#reader, this.#options.deadLetterTopic);
-    return letters
-      .map(({ letter }) => letter)
-      .filter((letter) => (destination === undefined || letter.destination === destination) && letter.id > afterId)
-      .slice(0, limit)
-      .map(summaryOf);
+  /** The dead-letter topic: list, show, replay, delete, as the local spool's dead letters. */
+  get deadLetters(): DeadLetterStore {
+    return this.#deadLetterStore;
   }
 
-  async showDeadLetter(id: number): Promise<DeadLetter | null> {
-    const letters = await readDeadLetters(this.#reader, this.#options.deadLetterTopic);
-    return letters.find(({ letter }) => letter.id === id)?.letter ?? null;
+  listDeadLetters(destination?: string, limit?: number, afterId?: number): Promise<DeadLetterSummary[]> {
+    return this.#deadLetterStore.listDeadLetters(destination, limit, afterId);
   }
 
-  /**
-   * Writes the dead letter back to the intake, bound to its connection alone and with its batch id,
-   * then forgets it; null if there is no such dead letter. Returns the new intake offset.
-   */
-  async replayDeadLetter(id: number): Promise<{ seq: bigint } | null> {
-    const letters = await readDeadLetters(this.#reader, this.#options.deadLetterTopic);
-    const found = letters.find(({ letter }) => letter.id === id);
-    if (found === undefined) return null;
-    const routingKey = routingKeyOf(found.letter.payload);
-    const [result] = await this.#writer.append(
-      [
-        {
-          payload: found.letter.payload,
-          destinations: [found.letter.destination],
-          ...(routingKey !== undefined && { routingKey }),
-        },
-      ],
-      [found.letter.batchId],
-    );
-    await this.#deadLetters.remove(found.key);
-    return { seq: result.status === 'stored' ? result.seq : -1n };
-  }
-
-  async deleteDeadLetter(id: number): Promise<boolean> {
-    const letters = await readDeadLetters(this.#reader, this.#options.deadLetterTopic);
-    const found = letters.find(({ letter }) => letter.id === id);
-    if (found === undefined) return false;
-    await this.#deadLetters.remove(found.key);
-    return true;
+  showDeadLetter(id: number): Promise<DeadLetter | null> {
+    return this.#deadLetterStore.showDeadLetter(id);
   }
 
   /** The partition takeovers finished since the last call (for the rebuild-time metric). */
@@ -627,8 +600,22 @@ export class KafkaSpool {
   #offsetsToCommit(partitions: readonly number[]) {
     const offsets = [];
     for (const partition of partitions) {
-      const offset = this.#logs.get(partition)?.log.committableOffset();
-      if (offset === undefined || offset === null || this.#committed.get(partition) === offset) continue;
+      const owned = this.#logs.get(partition);
+      if (owned === undefined || owned.waiting !== undefined) continue;
+      let offset = owned.log.committableOffset();
+      // With nothing held and nothing fetched waiting to be taken in, the offset may go up to the
+      // fetch position: past the transaction markers that follow the last batch, which would
+      // otherwise count as a backlog of one.
+      const position = this.#stream?.offsetsToFetch.get(`${this.#options.topic}:${partition}`);
+      if (
+        owned.log.records === 0 &&
+        position !== undefined &&
+        (offset === null || position > offset) &&
+        this.#stream?.readableLength === 0
+      ) {
+        offset = position;
+      }
+      if (offset === null || this.#committed.get(partition) === offset) continue;
       offsets.push({ topic: this.#options.topic, partition, offset, leaderEpoch: -1 });
     }
     return offsets;
@@ -654,19 +641,6 @@ export class KafkaSpool {
   }
 }
 
-/** The intake key of a stored batch (its MPID, else its mp_deviceid), to replay it to its user's partition. */
-function routingKeyOf(payload: Buffer): string | undefined {
-  try {
-    const batch = parseJson(payload);
-    if (!isJsonObject(batch)) return undefined;
-    const mpid = batchMpid(batch);
-    if (mpid !== undefined) return int64ToString(mpid);
-    return typeof batch.mp_deviceid === 'string' && batch.mp_deviceid !== '' ? batch.mp_deviceid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Resolves when the step settles (either way) or after ms, whichever comes first. */
 async function within(step: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -682,4 +656,43 @@ async function within(step: Promise<unknown>, ms: number): Promise<void> {
 /** Opens the Kafka spool: its topics exist and the intake can be written; processing starts apart. */
 export function openKafkaSpool(options: KafkaSpoolOptions): Promise<KafkaSpool> {
   return KafkaSpool.open(options);
+}
+
+/** The dead letters of a cluster-mode deployment, for the CLI: no group is joined, nothing else runs. */
+export interface KafkaDeadLetters extends Pick<
+  DeadLetterStore,
+  'listDeadLetters' | 'showDeadLetter' | 'replayDeadLetter' | 'deleteDeadLetter'
+> {
+  close(): Promise<void>;
+}
+
+export function openKafkaDeadLetters(
+  options: Pick<KafkaSpoolOptions, 'connection' | 'topic' | 'deadLetterTopic' | 'logger'>,
+): KafkaDeadLetters {
+  const reader = createReader(options.connection, 'dlq');
+  const producer = createStateProducer(options.connection);
+  const writer = new IntakeWriter({
+    connection: options.connection,
+    topic: options.topic,
+    ...(options.logger !== undefined && { logger: options.logger }),
+  });
+  const store = new DeadLetterStore(
+    reader,
+    new DeadLetterTopic(producer, options.deadLetterTopic),
+    options.deadLetterTopic,
+    (items, ids) => writer.append(items, ids),
+  );
+  return {
+    listDeadLetters: (destination, limit, afterId) => store.listDeadLetters(destination, limit, afterId),
+    showDeadLetter: (id) => store.showDeadLetter(id),
+    replayDeadLetter: (id) => store.replayDeadLetter(id),
+    deleteDeadLetter: (id) => store.deleteDeadLetter(id),
+    async close() {
+      await Promise.all([
+        writer.close(),
+        producer.close().catch(() => undefined),
+        reader.close(true).catch(() => undefined),
+      ]);
+    },
+  };
 }

@@ -1,0 +1,197 @@
+// npm run bench:cluster [-- --events N] [--counts 1,2,3]
+//
+// Cluster mode against a private 3-broker Kafka on 127.0.0.1 (replication 3, min.insync.replicas
+// 2), SASL_SSL with SCRAM-SHA-512, per-event forwarding (Send as Batch off), 300-byte events:
+//  - the local spool, one process, as the reference;
+//  - spool.kind kafka with 1, 2 and 3 instances behind a round-robin balancer (the load generator
+//    takes the instances in turn), sharing a 12-partition intake.
+// For each: events/s accepted (until the last 202) and delivered (until Kafka acknowledged the last
+// record), p99 ingest-to-ack (all instances' histograms merged), CPU-seconds per million events
+// (user + system of the forwarder processes, from /proc), and how the partitions and the
+// forwarding spread over the instances. On a 2-core machine more instances cannot add
+// throughput: the point is that the work spreads evenly and the cost per event stays flat.
+// Bounded by counts and time limits; figures go to stdout.
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startKafkaCluster, type KafkaCluster } from '../tools/kafka/cluster.ts';
+import { spawnForwarder, type ForwarderChild } from '../test/e2e/support/child.ts';
+import { OUTPUT_NAME, writeE2eConfig } from '../test/e2e/support/config.ts';
+import { LoadGenerator } from '../test/e2e/support/load.ts';
+import { histogramQuantile, httpGet, metricValue } from '../test/e2e/support/metrics.ts';
+import { SERVER_NODE_FLAGS } from '../src/cli/node-flags.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '30000' },
+    counts: { type: 'string', default: '1,2,3' },
+    padding: { type: 'string', default: '300' },
+  },
+});
+const EVENTS = Number(args.events);
+const COUNTS = args.counts.split(',').map(Number);
+const PADDING = Number(args.padding);
+const INTAKE_PARTITIONS = 12;
+const PHASE_TIMEOUT_MS = 180_000;
+/** Linux reports process CPU time in clock ticks of 1/100 s. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+const work = await mkdtemp(path.join(os.tmpdir(), 'kf-bench-cluster-'));
+let cluster: KafkaCluster | undefined;
+const children: ForwarderChild[] = [];
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+  cluster?.signalAllSync('SIGKILL');
+});
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** User + system CPU seconds the process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // After the command: state is field 3, utime field 14, stime field 15 (1-based, man 5 proc).
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+async function metricsOf(instances: readonly ForwarderChild[]): Promise<string[]> {
+  return Promise.all(instances.map(async (child) => (await httpGet(child.port, '/metrics')).body));
+}
+
+interface Result {
+  readonly label: string;
+  readonly accepted: number;
+  readonly acceptSeconds: number;
+  readonly deliverSeconds: number;
+  readonly p99Ms: number | undefined;
+  readonly cpuPerMillion: number;
+  readonly spread: string;
+}
+
+async function run(kind: 'local' | 'kafka', count: number): Promise<Result> {
+  if (cluster === undefined) throw new Error('no cluster');
+  const label = kind === 'local' ? 'local spool, 1 process' : `kafka spool, ${count} instance(s)`;
+  const name = kind === 'local' ? 'local' : `kafka${count}`;
+  const dir = await mkdtemp(path.join(work, `${name}-`));
+  const topic = `bench-cluster-${name}`;
+  await cluster.createTopic(topic, { partitions: 6, replicationFactor: 3 });
+  const apiKey = `bench-${name}`;
+  const apiSecret = `secret-${Math.random().toString(36).slice(2)}`;
+  const intake = `bench-intake-${name}`;
+  const configPath = await writeE2eConfig({
+    dir,
+    cluster,
+    security: 'SCRAM-SHA-512',
+    topic,
+    apiKey,
+    apiSecret,
+    sendAsBatch: false,
+    logLevel: 'warn',
+    output: { retry_backoff_max_ms: 1000 },
+    ...(kind === 'kafka' && {
+      intake: {
+        topic: intake,
+        group_id: `${intake}-group`,
+        state_topic: `${intake}-state`,
+        dead_letter_topic: `${intake}-dlq`,
+        partitions: INTAKE_PARTITIONS,
+      },
+    }),
+  });
+  const instances: ForwarderChild[] = [];
+  for (let i = 0; i < count; i++) {
+    const child = await spawnForwarder(configPath, { nodeArgs: [...SERVER_NODE_FLAGS] });
+    children.push(child);
+    instances.push(child);
+  }
+  if (kind === 'kafka') {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const texts = await metricsOf(instances);
+      const owned = texts.map((text) => metricValue(text, 'kf_intake_assigned_partitions') ?? 0);
+      if (owned.every((n) => n > 0) && owned.reduce((a, b) => a + b, 0) === INTAKE_PARTITIONS) break;
+      if (Date.now() > deadline) throw new Error(`the partitions were not shared: ${owned.join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  const cpuBefore = instances.map((child) => cpuSeconds(child.pid));
+  const started = performance.now();
+  const load = new LoadGenerator({
+    port: instances[0].port,
+    ports: instances.map((child) => child.port),
+    apiKey,
+    apiSecret,
+    runId: name,
+    users: 2_000,
+    concurrency: 16,
+    eventsPerBatch: 10,
+    paddingBytes: PADDING,
+    maxEvents: EVENTS,
+  }).start();
+  const result = await load.finished();
+  const acceptSeconds = (performance.now() - started) / 1000;
+  let texts: string[] = [];
+  const deadline = Date.now() + PHASE_TIMEOUT_MS;
+  for (;;) {
+    texts = await metricsOf(instances);
+    const produced = texts.reduce(
+      (sum, text) => sum + (metricValue(text, 'kf_records_produced_total', { output: OUTPUT_NAME }) ?? 0),
+      0,
+    );
+    if (produced >= result.acceptedEvents || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const deliverSeconds = (performance.now() - started) / 1000;
+  const cpu = instances.reduce((sum, child, i) => sum + cpuSeconds(child.pid) - cpuBefore[i], 0);
+  const p99 = histogramQuantile(texts.join('\n'), 'kf_ingest_to_ack_seconds', 0.99, { output: OUTPUT_NAME });
+  const spread = texts
+    .map((text) => {
+      const partitions = metricValue(text, 'kf_intake_assigned_partitions');
+      const records = metricValue(text, 'kf_records_produced_total', { output: OUTPUT_NAME }) ?? 0;
+      return `${partitions === undefined ? '' : `${partitions} partitions, `}${records} events`;
+    })
+    .join(' | ');
+  for (const child of instances) child.kill('SIGTERM');
+  await Promise.all(instances.map((child) => child.exited));
+  const line: Result = {
+    label,
+    accepted: result.acceptedEvents,
+    acceptSeconds,
+    deliverSeconds,
+    p99Ms: p99 === undefined ? undefined : p99 * 1000,
+    cpuPerMillion: (cpu / Math.max(1, result.acceptedEvents)) * 1_000_000,
+    spread,
+  };
+  log(
+    `${label}: ${line.accepted} events (${JSON.stringify(result.statusCounts)}); ` +
+      `accepted ${(line.accepted / acceptSeconds).toFixed(0)} events/s, delivered ${(line.accepted / deliverSeconds).toFixed(0)} events/s; ` +
+      `ingest-to-ack p99 ${line.p99Ms === undefined ? 'n/a' : `${line.p99Ms.toFixed(0)} ms`}; ` +
+      `${line.cpuPerMillion.toFixed(0)} CPU-s per million events; per instance: ${spread}`,
+  );
+  return line;
+}
+
+try {
+  log(`bench:cluster: ${EVENTS} events per run, 10 per batch, ${PADDING}-byte padding, 2,000 users, 16 clients`);
+  log('starting a 3-broker Kafka cluster…');
+  cluster = await startKafkaCluster({ brokers: 3, dir: path.join(work, 'kafka') });
+  await cluster.waitUntilReady();
+  const results = [await run('local', 1)];
+  for (const count of COUNTS) results.push(await run('kafka', count));
+  const reference = results[0];
+  log('');
+  log('relative to the local spool (same run, same cluster):');
+  for (const result of results.slice(1)) {
+    log(
+      `  ${result.label}: delivered ${((result.accepted / result.deliverSeconds / (reference.accepted / reference.deliverSeconds)) * 100).toFixed(0)}% of the local rate; ` +
+        `CPU per event ×${(result.cpuPerMillion / reference.cpuPerMillion).toFixed(2)}`,
+    );
+  }
+} finally {
+  for (const child of children) child.kill('SIGKILL');
+  await cluster?.stop();
+  await rm(work, { recursive: true, force: true });
+}
