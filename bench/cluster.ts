@@ -149,7 +149,7 @@ async function run(kind: 'local' | 'kafka', count: number): Promise<Result> {
   const p99 = histogramQuantile(texts.join('\n'), 'kf_ingest_to_ack_seconds', 0.99, { output: OUTPUT_NAME });
   const spread = texts
     .map((text) => {
-      const partitions = metricValue(text, 'kf_intake_assigned_partitions');
+      const partitions = kind === 'kafka' ? metricValue(text, 'kf_intake_assigned_partitions') : undefined;
       const records = metricValue(text, 'kf_records_produced_total', { output: OUTPUT_NAME }) ?? 0;
       return `${partitions === undefined ? '' : `${partitions} partitions, `}${records} events`;
     })

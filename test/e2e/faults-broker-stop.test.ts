@@ -114,6 +114,7 @@ test(
       },
     });
     const instance = await spawnForwarder(configPath);
+    const loads: LoadGenerator[] = [];
     try {
       const runId = newRunId();
       const load = new LoadGenerator({
@@ -126,6 +127,7 @@ test(
         eventsPerBatch: 2,
         pauseMs: 20,
       }).start();
+      loads.push(load);
       await sleep(2_000);
       const before = load.statusCounts;
       await cluster.stopBroker(1);
@@ -162,6 +164,8 @@ test(
       t.diagnostic(describeReport('intake down', result.acceptedEvents, report));
       assert.deepEqual(report.missing, [], 'every accepted event arrived');
     } finally {
+      // A failed check must not leave the load running (it would keep the test process alive).
+      await Promise.all(loads.map((running) => running.stop()));
       await killForwarder(instance);
       await dir.remove();
     }

@@ -73,8 +73,8 @@ export function createIntakeProducer(connection: IntakeConnection, transactional
     // Right after a commit the coordinator is still writing its markers and answers the next
     // transaction's AddPartitionsToTxn with CONCURRENT_TRANSACTIONS for a moment (the Java client
     // retries it every 20 ms): retry briefly and often rather than refuse a request.
-    retries: 20,
-    retryDelay: Math.min(connection.retryDelayMs, 50),
+    retries: 50,
+    retryDelay: Math.min(connection.retryDelayMs, 10),
     // The transaction timeout too: an instance that dies mid-transaction holds back readers of the
     // partitions it wrote to (read_committed) for at most this long.
     timeout: 10_000,

@@ -34,20 +34,38 @@ const WRITE_TIMEOUT_MS = 5_000;
 /** How often a writer whose last write failed checks whether the intake can be written again. */
 const PROBE_INTERVAL_MS = 1_000;
 
+/**
+ * One transactional producer and the write it has under way. A producer that replaces a failed
+ * one gets a new transactional id: reusing the old one would fence it, but its first transaction
+ * then waits on the coordinator's abort of the old one, which kept a returning intake cluster
+ * refusing writes. A transaction left open is aborted by the broker after the transaction timeout
+ * (10 s), during which readers of its partitions wait.
+ */
+interface Lane {
+  transactionalId: string;
+  producer: IntakeProducer;
+  busy: boolean;
+}
+
+/**
+ * Transactions under way at once. A transaction's end holds its producer for a few round trips
+ * (the coordinator writes its markers), so one producer alone would leave the brokers idle between
+ * transactions; requests that arrive meanwhile go to the next free lane. Requests under way at the
+ * same time have no order between them, so lanes reorder nothing a client waited for.
+ */
+const LANES = 4;
+
+function newTransactionalId(connection: IntakeConnection): string {
+  return `${connection.clientId}-intake-${randomUUID()}`;
+}
+
 export class IntakeWriter {
   readonly #options: IntakeWriterOptions;
   readonly #clock: () => number;
-  #producer: IntakeProducer;
+  readonly #lanes: Lane[];
   #queue: PendingAppend[] = [];
-  #writing = false;
-  #idle: Promise<void> = Promise.resolve();
+  readonly #writes = new Set<Promise<void>>();
   #nullKeyPartition = 0;
-  /**
-   * One transactional id for the writer's life: a producer that replaces a failed one starts by
-   * fencing it, which aborts a transaction it may have left open at once (instead of after the
-   * transaction timeout, during which readers of those partitions would wait).
-   */
-  readonly #transactionalId: string;
   #closed = false;
   /** The outcome of the latest write: readiness says the instance cannot take batches while it fails. */
   #lastError: Error | undefined;
@@ -56,8 +74,10 @@ export class IntakeWriter {
   constructor(options: IntakeWriterOptions) {
     this.#options = options;
     this.#clock = options.clock ?? Date.now;
-    this.#transactionalId = `${options.connection.clientId}-intake-${randomUUID()}`;
-    this.#producer = this.#newProducer();
+    this.#lanes = Array.from({ length: LANES }, () => {
+      const transactionalId = newTransactionalId(options.connection);
+      return { transactionalId, producer: createIntakeProducer(options.connection, transactionalId), busy: false };
+    });
   }
 
   /** Why the latest write to the intake failed, or undefined once one has succeeded since. */
@@ -73,7 +93,7 @@ export class IntakeWriter {
     if (this.#closed) return Promise.reject(new ForwarderError('SPOOL_UNAVAILABLE', { reason: 'it is closing' }));
     return new Promise((resolve, reject) => {
       this.#queue.push({ items, ...(batchIds !== undefined && { batchIds }), resolve, reject });
-      if (!this.#writing) this.#idle = this.#drain();
+      this.#dispatch();
     });
   }
 
@@ -84,7 +104,7 @@ export class IntakeWriter {
   async probe(): Promise<void> {
     const { topic } = this.#options;
     try {
-      const metadata = await this.#producer.metadata({ topics: [topic], forceUpdate: true });
+      const metadata = await this.#lanes[0].producer.metadata({ topics: [topic], forceUpdate: true });
       const described = metadata.topics.get(topic);
       if (described === undefined || described.partitionsCount === 0) throw new Error(`topic ${topic} is not known`);
       const leaderless = described.partitions.filter((partition) => partition.leader < 0).length;
@@ -121,40 +141,35 @@ export class IntakeWriter {
   async close(): Promise<void> {
     this.#closed = true;
     this.#stopProbing();
-    await this.#idle;
-    await this.#producer.close().catch(() => undefined);
+    while (this.#writes.size > 0) await Promise.all(this.#writes);
+    await Promise.all(this.#lanes.map((lane) => lane.producer.close().catch(() => undefined)));
   }
 
-  #newProducer(): IntakeProducer {
-    // Each process has its own transactional id: the intake has no zombie to fence (a dead
-    // instance's open transaction is aborted by the broker after the transaction timeout).
-    return createIntakeProducer(
-      this.#options.connection,
-      `${this.#options.connection.clientId}-intake-${randomUUID()}`,
-    );
-  }
-
-  async #drain(): Promise<void> {
-    this.#writing = true;
-    try {
-      const max = this.#options.maxRecordsPerWrite ?? DEFAULT_MAX_RECORDS_PER_WRITE;
-      while (this.#queue.length > 0) {
-        const group: PendingAppend[] = [];
-        let records = 0;
-        while (this.#queue.length > 0 && (group.length === 0 || records + this.#queue[0].items.length <= max)) {
-          const next = this.#queue.shift()!;
-          group.push(next);
-          records += next.items.length;
-        }
-        await this.#write(group);
+  /** Hands queued appends to the free lanes, as many as fit in one write each. */
+  #dispatch(): void {
+    const max = this.#options.maxRecordsPerWrite ?? DEFAULT_MAX_RECORDS_PER_WRITE;
+    for (const lane of this.#lanes) {
+      if (this.#queue.length === 0) return;
+      if (lane.busy) continue;
+      const group: PendingAppend[] = [];
+      let records = 0;
+      while (this.#queue.length > 0 && (group.length === 0 || records + this.#queue[0].items.length <= max)) {
+        const next = this.#queue.shift()!;
+        group.push(next);
+        records += next.items.length;
       }
-    } finally {
-      this.#writing = false;
+      lane.busy = true;
+      const writing = this.#write(lane, group).finally(() => {
+        lane.busy = false;
+        this.#writes.delete(writing);
+        this.#dispatch();
+      });
+      this.#writes.add(writing);
     }
   }
 
-  async #write(group: PendingAppend[]): Promise<void> {
-    const producer = this.#producer;
+  async #write(lane: Lane, group: PendingAppend[]): Promise<void> {
+    const { producer } = lane;
     const abandoned = { value: false };
     let timer: NodeJS.Timeout | undefined;
     let results: AppendResult[][];
@@ -178,7 +193,8 @@ export class IntakeWriter {
       this.#options.logger?.warn({ err: error }, 'writing to the intake topic failed');
       // A producer whose transaction state is unknown is replaced; the new one, with the same
       // transactional id, fences it and so aborts what it left open.
-      this.#producer = this.#newProducer();
+      lane.transactionalId = newTransactionalId(this.#options.connection);
+      lane.producer = createIntakeProducer(this.#options.connection, lane.transactionalId);
       void producer.close().catch(() => undefined);
       const refused = new ForwarderError(
         'SPOOL_UNAVAILABLE',
