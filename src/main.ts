@@ -137,7 +137,13 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
   logger.info({ listening: `${address.address}:${address.port}` }, 'listening; recovering the spool');
 
   if (config.spool.kind === 'kafka') {
-    const cluster = await startClusterProcessing(config, { outputSettings, sinks, metrics, logger });
+    let cluster: { intake: KafkaSpool; tasks: PartitionTasks };
+    try {
+      cluster = await startClusterProcessing(config, { outputSettings, sinks, metrics, logger });
+    } catch (error) {
+      await server.close(0);
+      throw error;
+    }
     intake = cluster.intake;
     const stopIntakeStats = startIntakeStats(
       cluster.intake,

@@ -93,3 +93,13 @@ test('one instance: every batch is written to the intake before the 202 and forw
   });
   assert.ok(lags.every((match) => match[1].includes(`connection="${CONNECTION}"`)));
 });
+
+test('an intake cluster that cannot be reached at start fails the start (it does not hang)', async () => {
+  const topic = uniqueTopicName('cluster-unreachable');
+  const started = startKafkaTestForwarder({
+    cluster,
+    topic,
+    intake: testIntake(1, { bootstrap_servers: '127.0.0.1:1', connect_timeout_ms: 1000 }),
+  });
+  await assert.rejects(started);
+});
