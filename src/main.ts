@@ -288,6 +288,7 @@ async function startClusterProcessing(
     sessionTimeoutMs: settings.sessionTimeoutMs,
     destinations: config.connections.map((connection) => connection.name),
     logger: parts.logger,
+    onRebuilt: (rebuild) => parts.metrics.intakeRebuildSeconds.observe(rebuild.ms / 1000),
   });
   const tasks = new PartitionTasks({
     targets: config.connections.map((connection) => {

@@ -37,7 +37,7 @@ export function startSpoolStats(
  * spool gauges, for this instance's share of the intake) and backlog per connection.
  */
 export function startIntakeStats(
-  intake: Pick<KafkaSpool, 'stats' | 'takeRebuilds'>,
+  intake: Pick<KafkaSpool, 'stats'>,
   metrics: Metrics,
   connections: readonly string[],
   intervalMs = 1000,
@@ -46,7 +46,6 @@ export function startIntakeStats(
   const duplicates = new Map<string, number>();
   const publish = (): void => {
     const stats = intake.stats();
-    for (const rebuild of intake.takeRebuilds()) metrics.intakeRebuildSeconds.observe(rebuild.ms / 1000);
     // Duplicates are found by the partition's owner, after the 202 (ingest counts them locally).
     for (const [input, count] of stats.duplicates) {
       metrics.batchesDeduplicated.inc({ input }, count - (duplicates.get(input) ?? 0));

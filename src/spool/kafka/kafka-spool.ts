@@ -53,6 +53,8 @@ export interface KafkaSpoolOptions {
   /** Group membership tuning below the settings (not user settings). */
   readonly heartbeatIntervalMs?: number;
   readonly commitIntervalMs?: number;
+  /** Hears of each partition taken over, the moment its backlog is read (for the rebuild-time metric). */
+  readonly onRebuilt?: (rebuild: PartitionRebuild) => void;
 }
 
 /** The group's view of partitions moving to and from this instance. */
@@ -150,7 +152,6 @@ export class KafkaSpool {
   #expiryTimer: NodeJS.Timeout | undefined;
   #catchUpTimer: NodeJS.Timeout | undefined;
   readonly #duplicates = new Map<string, number>();
-  #rebuilds: PartitionRebuild[] = [];
   readonly #ends = new Map<number, bigint>();
   #endsTimer: NodeJS.Timeout | undefined;
 
@@ -253,13 +254,6 @@ export class KafkaSpool {
 
   showDeadLetter(id: number): Promise<DeadLetter | null> {
     return this.#deadLetterStore.showDeadLetter(id);
-  }
-
-  /** The partition takeovers finished since the last call (for the rebuild-time metric). */
-  takeRebuilds(): PartitionRebuild[] {
-    const rebuilds = this.#rebuilds;
-    this.#rebuilds = [];
-    return rebuilds;
   }
 
   /**
@@ -496,7 +490,7 @@ export class KafkaSpool {
         records: owned.log.records,
         dedupKeys: owned.dedup.size,
       };
-      this.#rebuilds.push(rebuild);
+      this.#options.onRebuilt?.(rebuild);
       this.#options.logger?.info(rebuild, 'intake partition taken over: backlog read, windows rebuilt');
     }
   }
