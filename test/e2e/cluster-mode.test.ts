@@ -15,7 +15,14 @@ import {
   waitFor,
   type KafkaTestForwarder,
 } from '../support/forwarder.ts';
-import { getTestKafkaCluster, readRecords, uniqueTopicName, type KafkaCluster } from '../support/kafka.ts';
+import {
+  getTestKafkaCluster,
+  plaintextConnection,
+  readRecords,
+  uniqueTopicName,
+  type KafkaCluster,
+} from '../support/kafka.ts';
+import { createConsumer } from '../../tools/kafka/client.ts';
 
 let cluster: KafkaCluster;
 const running: KafkaTestForwarder[] = [];
@@ -92,6 +99,53 @@ test('one instance: every batch is written to the intake before the 202 and forw
     return found.length === 4 && found.every((match) => match[2] === '0') ? found : undefined;
   });
   assert.ok(lags.every((match) => match[1].includes(`connection="${CONNECTION}"`)));
+});
+
+test('a request whose batches share a partition is written without a transaction; one spread over partitions in one transaction', async () => {
+  const topic = uniqueTopicName('cluster-txn');
+  await cluster.createTopic(topic, { partitions: 1 });
+  const intake = testIntake(4);
+  const forwarder = await startKafkaTestForwarder({ cluster, topic, intake, settings: { send_as_batch: false } });
+  running.push(forwarder);
+  await waitFor('readiness', async () => ((await readiness(forwarder.url)).status === 200 ? true : undefined));
+
+  const singles = 5;
+  for (let i = 0; i < singles; i++) assert.equal(await postRaw(forwarder.url, batch('11', i)), 202);
+  const bulkUsers = ['11', '22', '33', '44', '55', '66'];
+  const bulk = `[${bulkUsers.map((mpid) => batch(mpid, 100)).join(',')}]`;
+  assert.equal(await postRaw(forwarder.url, bulk, true), 202);
+
+  const records = await readRecords(cluster, intake.name, singles + bulkUsers.length);
+  const singleRecords = records.filter((record) => {
+    const value = JSON.parse(String(record.value)) as { events: { data: { event_name: string } }[] };
+    return value.events[0].data.event_name !== 'e100';
+  });
+  // One partition's records from one idempotent producer, no transaction markers between them.
+  assert.deepEqual(
+    singleRecords.map((record) => record.offset),
+    Array.from({ length: singles }, (_, i) => BigInt(i)),
+  );
+  const bulkPartitions = new Set(records.filter((r) => !singleRecords.includes(r)).map((r) => r.partition));
+  assert.ok(bulkPartitions.size > 1, 'the bulk request spans several partitions (test precondition)');
+
+  // Each partition the bulk request wrote to ends with its transaction's commit marker: one
+  // offset more than it has records. The others have no marker.
+  const reader = createConsumer(plaintextConnection(cluster), {
+    groupId: uniqueTopicName('test-offsets'),
+    clientId: 'test-offsets',
+    sessionTimeoutMs: 10_000,
+    heartbeatIntervalMs: 1_000,
+  });
+  try {
+    const ends = (await reader.listOffsets({ topics: [intake.name] })).get(intake.name) ?? [];
+    for (let partition = 0; partition < 4; partition++) {
+      const held = records.filter((record) => record.partition === partition).length;
+      const markers = bulkPartitions.has(partition) ? 1n : 0n;
+      assert.equal(ends[partition], BigInt(held) + markers, `partition ${partition}: records and markers`);
+    }
+  } finally {
+    await reader.close(true);
+  }
 });
 
 test('an intake cluster that cannot be reached at start fails the start (it does not hang)', async () => {

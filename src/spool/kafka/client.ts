@@ -58,15 +58,15 @@ const serializers = {
 };
 
 /**
- * The intake producer: transactional, so that a request's batches (which may land on several
- * partitions) become visible to the consumers all together or not at all, and idempotent with
- * acks=all. `transactionalId` must be unique to this process.
+ * An intake producer: idempotent with acks=all and, given a `transactionalId` (unique to this
+ * process), transactional, so that a request's batches that land on several partitions become
+ * visible to the consumers all together or not at all.
  */
-export function createIntakeProducer(connection: IntakeConnection, transactionalId: string): IntakeProducer {
+export function createIntakeProducer(connection: IntakeConnection, transactionalId?: string): IntakeProducer {
   return new Producer<Buffer, Buffer, string, string>({
     ...baseOptions(connection, 'intake'),
     idempotent: true,
-    transactionalId,
+    ...(transactionalId !== undefined && { transactionalId }),
     acks: ProduceAcks.ALL,
     partitioner: compatibilityPartitioner,
     autocreateTopics: false,

@@ -1,8 +1,13 @@
 // Ingest's side of the Kafka spool: writes accepted batches to the intake topic and resolves only
-// once Kafka has them (acks=all, committed). Appends that arrive while a write is under way are
-// gathered into the next one, as the local spool shares one fsync among them: one transaction holds
-// every batch of every request in it, so each request's batches (which may go to several
-// partitions) are all stored or all refused, and a refused transaction is never seen by readers.
+// once Kafka has them (acks=all). Appends that arrive while a write is under way are gathered into
+// the next one, as the local spool shares one fsync among them. Each request's batches are all
+// stored or all refused:
+//  - a request whose batches all land on one partition (one batch, or one user's batches; the
+//    common case) is written by an idempotent producer: a partition's share of a produce request
+//    is one record batch, which the broker appends whole or not at all;
+//  - a request whose batches go to several partitions is written in a transaction, which readers
+//    (read_committed) see whole or never. A transaction costs several round trips more, so it is
+//    kept for the requests that need it.
 import { randomUUID } from 'node:crypto';
 import { ForwarderError } from '../../errors.ts';
 import type { AppendItem, AppendResult, SpoolLogger } from '../types.ts';
@@ -35,35 +40,47 @@ const WRITE_TIMEOUT_MS = 5_000;
 const PROBE_INTERVAL_MS = 1_000;
 
 /**
- * One transactional producer and the write it has under way. A producer that replaces a failed
+ * One producer and the write it has under way. A transactional producer that replaces a failed
  * one gets a new transactional id: reusing the old one would fence it, but its first transaction
  * then waits on the coordinator's abort of the old one, which kept a returning intake cluster
  * refusing writes. A transaction left open is aborted by the broker after the transaction timeout
  * (10 s), during which readers of its partitions wait.
  */
 interface Lane {
-  transactionalId: string;
+  readonly transactional: boolean;
   producer: IntakeProducer;
   busy: boolean;
 }
 
 /**
- * Transactions under way at once. A transaction's end holds its producer for a few round trips
- * (the coordinator writes its markers), so one producer alone would leave the brokers idle between
- * transactions; requests that arrive meanwhile go to the next free lane. Requests under way at the
- * same time have no order between them, so lanes reorder nothing a client waited for.
+ * Writes under way at once, per kind. An idempotent producer has one produce request in flight per
+ * broker, and a transaction's end holds its producer for a few round trips more (the coordinator
+ * writes its markers), so one producer alone would leave the brokers idle between writes; requests
+ * that arrive meanwhile go to the next free lane. Requests under way at the same time have no order
+ * between them, so lanes reorder nothing a client waited for.
  */
-const LANES = 4;
+const PLAIN_LANES = 4;
+const TRANSACTIONAL_LANES = 2;
 
-function newTransactionalId(connection: IntakeConnection): string {
-  return `${connection.clientId}-intake-${randomUUID()}`;
+function newLane(connection: IntakeConnection, transactional: boolean): Lane {
+  const transactionalId = transactional ? `${connection.clientId}-intake-${randomUUID()}` : undefined;
+  return { transactional, producer: createIntakeProducer(connection, transactionalId), busy: false };
+}
+
+/**
+ * Whether every item lands on one partition: all share one routing key, or none has one (unkeyed
+ * items of one request are placed together).
+ */
+function needsTransaction(items: readonly AppendItem[]): boolean {
+  return items.some((item) => item.routingKey !== items[0].routingKey);
 }
 
 export class IntakeWriter {
   readonly #options: IntakeWriterOptions;
   readonly #clock: () => number;
   readonly #lanes: Lane[];
-  #queue: PendingAppend[] = [];
+  /** Appends waiting for a lane: those that fit one partition, and those that need a transaction. */
+  readonly #queues = { plain: [] as PendingAppend[], transactional: [] as PendingAppend[] };
   readonly #writes = new Set<Promise<void>>();
   #nullKeyPartition = 0;
   #closed = false;
@@ -74,10 +91,10 @@ export class IntakeWriter {
   constructor(options: IntakeWriterOptions) {
     this.#options = options;
     this.#clock = options.clock ?? Date.now;
-    this.#lanes = Array.from({ length: LANES }, () => {
-      const transactionalId = newTransactionalId(options.connection);
-      return { transactionalId, producer: createIntakeProducer(options.connection, transactionalId), busy: false };
-    });
+    this.#lanes = [
+      ...Array.from({ length: PLAIN_LANES }, () => newLane(options.connection, false)),
+      ...Array.from({ length: TRANSACTIONAL_LANES }, () => newLane(options.connection, true)),
+    ];
   }
 
   /** Why the latest write to the intake failed, or undefined once one has succeeded since. */
@@ -92,7 +109,8 @@ export class IntakeWriter {
   append(items: readonly AppendItem[], batchIds?: readonly (bigint | undefined)[]): Promise<AppendResult[]> {
     if (this.#closed) return Promise.reject(new ForwarderError('SPOOL_UNAVAILABLE', { reason: 'it is closing' }));
     return new Promise((resolve, reject) => {
-      this.#queue.push({ items, ...(batchIds !== undefined && { batchIds }), resolve, reject });
+      const queue = needsTransaction(items) ? this.#queues.transactional : this.#queues.plain;
+      queue.push({ items, ...(batchIds !== undefined && { batchIds }), resolve, reject });
       this.#dispatch();
     });
   }
@@ -145,16 +163,16 @@ export class IntakeWriter {
     await Promise.all(this.#lanes.map((lane) => lane.producer.close().catch(() => undefined)));
   }
 
-  /** Hands queued appends to the free lanes, as many as fit in one write each. */
+  /** Hands queued appends to the free lanes of their kind, as many as fit in one write each. */
   #dispatch(): void {
     const max = this.#options.maxRecordsPerWrite ?? DEFAULT_MAX_RECORDS_PER_WRITE;
     for (const lane of this.#lanes) {
-      if (this.#queue.length === 0) return;
-      if (lane.busy) continue;
+      const queue = lane.transactional ? this.#queues.transactional : this.#queues.plain;
+      if (queue.length === 0 || lane.busy) continue;
       const group: PendingAppend[] = [];
       let records = 0;
-      while (this.#queue.length > 0 && (group.length === 0 || records + this.#queue[0].items.length <= max)) {
-        const next = this.#queue.shift()!;
+      while (queue.length > 0 && (group.length === 0 || records + queue[0].items.length <= max)) {
+        const next = queue.shift()!;
         group.push(next);
         records += next.items.length;
       }
@@ -175,7 +193,7 @@ export class IntakeWriter {
     let results: AppendResult[][];
     try {
       results = await Promise.race([
-        this.#transact(producer, group, abandoned),
+        this.#produce(lane, group, abandoned),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
             () => reject(new Error(`the write did not complete within ${WRITE_TIMEOUT_MS} ms`)),
@@ -185,16 +203,16 @@ export class IntakeWriter {
       ]);
       this.#lastError = undefined;
     } catch (error) {
-      // Abandoned: the transaction is not committed from here on (if the commit was already on
-      // its way, the batches may still appear: a refused request the client resends is then a
-      // duplicate, which source_request_id deduplication catches, never a loss).
+      // Abandoned: a transaction is not committed from here on. If the commit or an idempotent
+      // produce was already on its way, or the produce failed on one broker after succeeding on
+      // another, batches of refused requests may still be stored: a refused request the client
+      // resends is then a duplicate, which source_request_id deduplication catches, never a loss.
       abandoned.value = true;
       this.#failed(error as Error);
       this.#options.logger?.warn({ err: error }, 'writing to the intake topic failed');
-      // A producer whose transaction state is unknown is replaced; the new one, with the same
-      // transactional id, fences it and so aborts what it left open.
-      lane.transactionalId = newTransactionalId(this.#options.connection);
-      lane.producer = createIntakeProducer(this.#options.connection, lane.transactionalId);
+      // A producer whose state is unknown is replaced (a transaction it left open is aborted by
+      // the broker after the transaction timeout).
+      lane.producer = newLane(this.#options.connection, lane.transactional).producer;
       void producer.close().catch(() => undefined);
       const refused = new ForwarderError(
         'SPOOL_UNAVAILABLE',
@@ -209,12 +227,9 @@ export class IntakeWriter {
     group.forEach((pending, g) => pending.resolve(results[g]));
   }
 
-  /** One transaction holding every item of the group; the results in the group's order. */
-  async #transact(
-    producer: IntakeProducer,
-    group: PendingAppend[],
-    abandoned: { value: boolean },
-  ): Promise<AppendResult[][]> {
+  /** One write (a transaction on a transactional lane) of every item of the group; the results in the group's order. */
+  async #produce(lane: Lane, group: PendingAppend[], abandoned: { value: boolean }): Promise<AppendResult[][]> {
+    const { producer } = lane;
     const { topic } = this.#options;
     const receivedAtMs = this.#clock();
     const metadata = await producer.metadata({ topics: [topic] });
@@ -231,13 +246,12 @@ export class IntakeWriter {
     const perPartition = new Map<number, number>();
     for (const pending of group) {
       const places: { partition: number; index: number }[] = [];
+      // Keyed records go where the Java client would put them; unkeyed ones are spread over the
+      // partitions request by request (a request's together, so that it needs no transaction).
+      const unkeyedPartition = (this.#nullKeyPartition = (this.#nullKeyPartition + 1) % partitions);
       pending.items.forEach((item, i) => {
         const record = encodeIntakeRecord(item, receivedAtMs, pending.batchIds?.[i]);
-        // Keyed records go where the Java client would put them; unkeyed ones are spread.
-        const partition =
-          record.key !== undefined
-            ? partitionForKey(record.key, partitions)
-            : (this.#nullKeyPartition = (this.#nullKeyPartition + 1) % partitions);
+        const partition = record.key !== undefined ? partitionForKey(record.key, partitions) : unkeyedPartition;
         const index = perPartition.get(partition) ?? 0;
         perPartition.set(partition, index + 1);
         places.push({ partition, index });
@@ -246,7 +260,10 @@ export class IntakeWriter {
       placed.push(places);
     }
     const baseOffsets = new Map<number, bigint>();
-    if (messages.length > 0) {
+    if (messages.length > 0 && !lane.transactional) {
+      const produced = await producer.send({ messages });
+      for (const { partition, offset } of produced.offsets ?? []) baseOffsets.set(partition, offset);
+    } else if (messages.length > 0) {
       const transaction = await producer.beginTransaction();
       try {
         const produced = await transaction.send({ messages });
