@@ -1,15 +1,21 @@
-// npm run bench:cluster [-- --events N] [--counts 1,2,3]
+// npm run bench:cluster [-- --events N] [--counts 1,2,3] [--rate EVENTS_PER_S] [--profile DIR]
 //
 // Cluster mode against a private 3-broker Kafka on 127.0.0.1 (replication 3, min.insync.replicas
 // 2), SASL_SSL with SCRAM-SHA-512, per-event forwarding (Send as Batch off), 300-byte events:
 //  - the local spool, one process, as the reference;
 //  - spool.kind kafka with 1, 2 and 3 instances behind a round-robin balancer (the load generator
 //    takes the instances in turn), sharing a 12-partition intake.
-// For each: events/s accepted (until the last 202) and delivered (until Kafka acknowledged the last
-// record), p99 ingest-to-ack (all instances' histograms merged), CPU-seconds per million events
-// (user + system of the forwarder processes, from /proc), and how the partitions and the
-// forwarding spread over the instances. On a 2-core machine more instances cannot add
-// throughput: the point is that the work spreads evenly and the cost per event stays flat.
+// Each runs two phases on the same processes:
+//  - saturated: 16 clients as fast as the forwarder answers; events/s accepted (until the last
+//    202) and delivered (until Kafka acknowledged the last record), p99 ingest-to-ack (all
+//    instances' histograms merged), CPU-seconds per million events (user + system of the
+//    forwarder processes, from /proc), and how the partitions and the forwarding spread;
+//  - paced: the same offered rate for every instance count (--rate, below what three instances
+//    take on this machine), and its CPU-seconds per million events. On a 2-core machine more
+//    instances cannot add throughput, and saturated processes slow each other down (they share
+//    the cores with the brokers), so the paced figure is the one that shows whether the cost per
+//    event stays flat as instances are added.
+// --profile DIR writes a V8 CPU profile of every forwarder process there (per run).
 // Bounded by counts and time limits; figures go to stdout.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,11 +34,16 @@ const { values: args } = parseArgs({
     events: { type: 'string', default: '30000' },
     counts: { type: 'string', default: '1,2,3' },
     padding: { type: 'string', default: '300' },
+    rate: { type: 'string', default: '1000' },
+    'paced-events': { type: 'string', default: '15000' },
+    profile: { type: 'string' },
   },
 });
 const EVENTS = Number(args.events);
 const COUNTS = args.counts.split(',').map(Number);
 const PADDING = Number(args.padding);
+const RATE = Number(args.rate);
+const PACED_EVENTS = Number(args['paced-events']);
 const INTAKE_PARTITIONS = 12;
 const PHASE_TIMEOUT_MS = 180_000;
 /** Linux reports process CPU time in clock ticks of 1/100 s. */
@@ -68,7 +79,63 @@ interface Result {
   readonly deliverSeconds: number;
   readonly p99Ms: number | undefined;
   readonly cpuPerMillion: number;
+  readonly pacedCpuPerMillion: number;
   readonly spread: string;
+}
+
+interface Phase {
+  readonly accepted: number;
+  readonly statusCounts: Record<string, number>;
+  readonly acceptSeconds: number;
+  readonly deliverSeconds: number;
+  readonly cpuPerMillion: number;
+  readonly texts: string[];
+}
+
+/** Runs one load phase over the instances and waits until Kafka acknowledged everything accepted. */
+async function phase(
+  instances: readonly ForwarderChild[],
+  auth: { apiKey: string; apiSecret: string; runId: string },
+  options: { events: number; concurrency: number; eventsPerSecond?: number },
+): Promise<Phase> {
+  const producedOf = (texts: string[]): number =>
+    texts.reduce(
+      (sum, text) => sum + (metricValue(text, 'kf_records_produced_total', { output: OUTPUT_NAME }) ?? 0),
+      0,
+    );
+  const producedBefore = producedOf(await metricsOf(instances));
+  const cpuBefore = instances.map((child) => cpuSeconds(child.pid));
+  const started = performance.now();
+  const load = new LoadGenerator({
+    port: instances[0].port,
+    ports: instances.map((child) => child.port),
+    ...auth,
+    users: 2_000,
+    concurrency: options.concurrency,
+    eventsPerBatch: 10,
+    paddingBytes: PADDING,
+    maxEvents: options.events,
+    ...(options.eventsPerSecond !== undefined && { eventsPerSecond: options.eventsPerSecond }),
+  }).start();
+  const result = await load.finished();
+  const acceptSeconds = (performance.now() - started) / 1000;
+  let texts: string[] = [];
+  const deadline = Date.now() + PHASE_TIMEOUT_MS;
+  for (;;) {
+    texts = await metricsOf(instances);
+    if (producedOf(texts) - producedBefore >= result.acceptedEvents || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const deliverSeconds = (performance.now() - started) / 1000;
+  const cpu = instances.reduce((sum, child, i) => sum + cpuSeconds(child.pid) - cpuBefore[i], 0);
+  return {
+    accepted: result.acceptedEvents,
+    statusCounts: result.statusCounts,
+    acceptSeconds,
+    deliverSeconds,
+    cpuPerMillion: (cpu / Math.max(1, result.acceptedEvents)) * 1_000_000,
+    texts,
+  };
 }
 
 async function run(kind: 'local' | 'kafka', count: number): Promise<Result> {
@@ -103,7 +170,8 @@ async function run(kind: 'local' | 'kafka', count: number): Promise<Result> {
   });
   const instances: ForwarderChild[] = [];
   for (let i = 0; i < count; i++) {
-    const child = await spawnForwarder(configPath, { nodeArgs: [...SERVER_NODE_FLAGS] });
+    const profile = args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(args.profile, name)}`];
+    const child = await spawnForwarder(configPath, { nodeArgs: [...SERVER_NODE_FLAGS, ...profile] });
     children.push(child);
     instances.push(child);
   }
@@ -117,35 +185,18 @@ async function run(kind: 'local' | 'kafka', count: number): Promise<Result> {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
-  const cpuBefore = instances.map((child) => cpuSeconds(child.pid));
-  const started = performance.now();
-  const load = new LoadGenerator({
-    port: instances[0].port,
-    ports: instances.map((child) => child.port),
-    apiKey,
-    apiSecret,
-    runId: name,
-    users: 2_000,
-    concurrency: 16,
-    eventsPerBatch: 10,
-    paddingBytes: PADDING,
-    maxEvents: EVENTS,
-  }).start();
-  const result = await load.finished();
-  const acceptSeconds = (performance.now() - started) / 1000;
-  let texts: string[] = [];
-  const deadline = Date.now() + PHASE_TIMEOUT_MS;
-  for (;;) {
-    texts = await metricsOf(instances);
-    const produced = texts.reduce(
-      (sum, text) => sum + (metricValue(text, 'kf_records_produced_total', { output: OUTPUT_NAME }) ?? 0),
-      0,
-    );
-    if (produced >= result.acceptedEvents || Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const deliverSeconds = (performance.now() - started) / 1000;
-  const cpu = instances.reduce((sum, child, i) => sum + cpuSeconds(child.pid) - cpuBefore[i], 0);
+  const auth = { apiKey, apiSecret, runId: name };
+  const saturated = await phase(instances, auth, { events: EVENTS, concurrency: 16 });
+  const { texts, acceptSeconds, deliverSeconds } = saturated;
+  const paced = await phase(
+    instances,
+    { ...auth, runId: `${name}-paced` },
+    {
+      events: PACED_EVENTS,
+      concurrency: 8,
+      eventsPerSecond: RATE,
+    },
+  );
   const p99 = histogramQuantile(texts.join('\n'), 'kf_ingest_to_ack_seconds', 0.99, { output: OUTPUT_NAME });
   const spread = texts
     .map((text) => {
@@ -158,24 +209,29 @@ async function run(kind: 'local' | 'kafka', count: number): Promise<Result> {
   await Promise.all(instances.map((child) => child.exited));
   const line: Result = {
     label,
-    accepted: result.acceptedEvents,
+    accepted: saturated.accepted,
     acceptSeconds,
     deliverSeconds,
     p99Ms: p99 === undefined ? undefined : p99 * 1000,
-    cpuPerMillion: (cpu / Math.max(1, result.acceptedEvents)) * 1_000_000,
+    cpuPerMillion: saturated.cpuPerMillion,
+    pacedCpuPerMillion: paced.cpuPerMillion,
     spread,
   };
   log(
-    `${label}: ${line.accepted} events (${JSON.stringify(result.statusCounts)}); ` +
+    `${label}: ${line.accepted} events (${JSON.stringify(saturated.statusCounts)}); ` +
       `accepted ${(line.accepted / acceptSeconds).toFixed(0)} events/s, delivered ${(line.accepted / deliverSeconds).toFixed(0)} events/s; ` +
       `ingest-to-ack p99 ${line.p99Ms === undefined ? 'n/a' : `${line.p99Ms.toFixed(0)} ms`}; ` +
-      `${line.cpuPerMillion.toFixed(0)} CPU-s per million events; per instance: ${spread}`,
+      `${line.cpuPerMillion.toFixed(0)} CPU-s per million events; per instance: ${spread}; ` +
+      `paced at ${RATE} events/s: ${paced.accepted} events (${JSON.stringify(paced.statusCounts)}), ${line.pacedCpuPerMillion.toFixed(0)} CPU-s per million events`,
   );
   return line;
 }
 
 try {
-  log(`bench:cluster: ${EVENTS} events per run, 10 per batch, ${PADDING}-byte padding, 2,000 users, 16 clients`);
+  log(
+    `bench:cluster: ${EVENTS} events per run saturated (16 clients) and ${PACED_EVENTS} paced at ${RATE} events/s (8 clients); ` +
+      `10 per batch, ${PADDING}-byte padding, 2,000 users`,
+  );
   log('starting a 3-broker Kafka cluster…');
   cluster = await startKafkaCluster({ brokers: 3, dir: path.join(work, 'kafka') });
   await cluster.waitUntilReady();
@@ -187,7 +243,8 @@ try {
   for (const result of results.slice(1)) {
     log(
       `  ${result.label}: delivered ${((result.accepted / result.deliverSeconds / (reference.accepted / reference.deliverSeconds)) * 100).toFixed(0)}% of the local rate; ` +
-        `CPU per event ×${(result.cpuPerMillion / reference.cpuPerMillion).toFixed(2)}`,
+        `CPU per event ×${(result.cpuPerMillion / reference.cpuPerMillion).toFixed(2)} saturated, ` +
+        `×${(result.pacedCpuPerMillion / reference.pacedCpuPerMillion).toFixed(2)} paced`,
     );
   }
 } finally {
