@@ -17,7 +17,6 @@
 //    event stays flat as instances are added.
 // --profile DIR writes a V8 CPU profile of every forwarder process there (per run).
 // Bounded by counts and time limits; figures go to stdout.
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +27,7 @@ import { OUTPUT_NAME, writeE2eConfig } from '../test/e2e/support/config.ts';
 import { LoadGenerator } from '../test/e2e/support/load.ts';
 import { histogramQuantile, httpGet, metricValue } from '../test/e2e/support/metrics.ts';
 import { SERVER_NODE_FLAGS } from '../src/cli/node-flags.ts';
+import { cpuSeconds } from './lib/process-stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,8 +46,6 @@ const RATE = Number(args.rate);
 const PACED_EVENTS = Number(args['paced-events']);
 const INTAKE_PARTITIONS = 12;
 const PHASE_TIMEOUT_MS = 180_000;
-/** Linux reports process CPU time in clock ticks of 1/100 s. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'kf-bench-cluster-'));
 let cluster: KafkaCluster | undefined;
@@ -59,13 +57,6 @@ process.once('exit', () => {
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
-}
-
-/** User + system CPU seconds the process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // After the command: state is field 3, utime field 14, stime field 15 (1-based, man 5 proc).
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
 async function metricsOf(instances: readonly ForwarderChild[]): Promise<string[]> {

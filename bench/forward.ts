@@ -21,7 +21,7 @@ import { spawnForwarder, type ForwarderChild } from '../test/e2e/support/child.t
 import { OUTPUT_NAME, writeE2eConfig } from '../test/e2e/support/config.ts';
 import { basicAuth, LoadGenerator, postBatch } from '../test/e2e/support/load.ts';
 import { histogramQuantile, httpGet, metricValue } from '../test/e2e/support/metrics.ts';
-import { mb, peakRss } from './forward-lib/process-memory.ts';
+import { mb, peakRss } from './lib/process-stats.ts';
 import { runProducerPerformance } from './forward-lib/producer-performance.ts';
 import { SERVER_NODE_FLAGS } from '../src/cli/node-flags.ts';
 

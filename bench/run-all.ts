@@ -11,6 +11,7 @@ const BENCHES: Record<string, string> = {
   ingest: 'ingest.ts',
   forward: 'forward.ts',
   cluster: 'cluster.ts',
+  rebuild: 'rebuild.ts',
 };
 
 const selected = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(BENCHES);

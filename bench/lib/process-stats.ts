@@ -1,4 +1,4 @@
-// Peak and current resident memory of another process, from /proc (Linux).
+// CPU time and resident memory of another process, from /proc (Linux).
 import { readFileSync } from 'node:fs';
 
 function statusField(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
@@ -21,4 +21,14 @@ export function currentRss(pid: number): number | undefined {
 
 export function mb(bytes: number | undefined): string {
   return bytes === undefined ? 'n/a' : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** Linux reports process CPU time in clock ticks of 1/100 s. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** User + system CPU seconds the process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // After the command: state is field 3, utime field 14, stime field 15 (1-based, man 5 proc).
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
