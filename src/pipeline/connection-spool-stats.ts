@@ -59,6 +59,7 @@ export function startIntakeStats(
       metrics.intakeLag.set({ partition: String(partition), connection }, records);
     metrics.spoolBytes.set(stats.heldBytes);
     metrics.spoolRecords.set(stats.heldRecords);
+    metrics.deadLetters.set(stats.deadLetters);
     for (const connection of connections) metrics.spoolBacklog.set({ connection }, stats.backlog[connection] ?? 0);
   };
   publish();

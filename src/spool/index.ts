@@ -5,7 +5,9 @@ export { batchIdTimeMs } from './batch-id.ts';
 export { openKafkaDeadLetters, openKafkaSpool, KafkaSpool, intakeBatchId, readIntakeStatus } from './kafka/index.ts';
 export type {
   IntakeConnection,
+  IntakeConnectionStatus,
   IntakePartitionStatus,
+  IntakeStatus,
   KafkaDeadLetters,
   KafkaSpoolOptions,
   KafkaSpoolStats,

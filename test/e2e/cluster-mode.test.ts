@@ -2,13 +2,17 @@
 // before the 202, the instance's share of the intake partitions runs the connections, and every
 // batch reaches the output in each user's order, with a batch_id taken from its intake coordinates.
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { intakeBatchId } from '../../src/spool/index.ts';
 import {
+  backlogOf,
   CONNECTION,
   consumeRecords,
   metricsText,
   postRaw,
+  rawForwarderConfig,
   readiness,
   startKafkaTestForwarder,
   testIntake,
@@ -23,6 +27,8 @@ import {
   type KafkaCluster,
 } from '../support/kafka.ts';
 import { createConsumer } from '../../tools/kafka/client.ts';
+import { cli } from '../cli/support.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 let cluster: KafkaCluster;
 const running: KafkaTestForwarder[] = [];
@@ -146,6 +152,40 @@ test('a request whose batches share a partition is written without a transaction
   } finally {
     await reader.close(true);
   }
+});
+
+test('spool status gives each connection its own backlog, not only the slowest one’s', async () => {
+  const topic = uniqueTopicName('cluster-status');
+  await cluster.createTopic(topic, { partitions: 1 });
+  const intake = testIntake(2);
+  const setup = {
+    cluster,
+    topic,
+    intake,
+    settings: { send_as_batch: false },
+    // Holds every batch in a 10-minute window, so its progress (and the group's offset) stays put.
+    extraConnections: [{ name: 'held', settings: { send_as_batch: true, batch_window_ms: 600_000 } }],
+  };
+  const forwarder = await startKafkaTestForwarder(setup);
+  running.push(forwarder);
+  const { dir } = await tempDir('cluster-status');
+  const configPath = path.join(dir, 'kafka-forwarder.yaml');
+  await writeFile(configPath, JSON.stringify(rawForwarderConfig({ ...setup, spoolDir: path.join(dir, 'spool') })));
+  await waitFor('readiness', async () => ((await readiness(forwarder.url)).status === 200 ? true : undefined));
+
+  const users = ['11', '22', '33', '44'];
+  for (const [i, mpid] of users.entries()) assert.equal(await postRaw(forwarder.url, batch(mpid, i)), 202);
+  await waitFor('the per-event connection to drain and the window to hold', () =>
+    backlogOf(forwarder.forwarder) === 0 && backlogOf(forwarder.forwarder, 'held') === users.length ? true : undefined,
+  );
+  await forwarder.forwarder.intake?.commit();
+
+  const status = await cli(['spool', 'status', '-c', configPath]);
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, new RegExp(`^ {2}backlog: {6}${users.length} batch`, 'm'));
+  assert.match(status.stdout, new RegExp(`^ {2}${CONNECTION} +kafka +0$`, 'm'));
+  assert.match(status.stdout, new RegExp(`^ {2}held +kafka +${users.length}$`, 'm'));
+  assert.doesNotMatch(status.stdout, /≤/);
 });
 
 test('an intake cluster that cannot be reached at start fails the start (it does not hang)', async () => {

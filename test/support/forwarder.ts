@@ -39,6 +39,8 @@ export interface KafkaForwarderSetup {
    */
   readonly intake?: TestIntake;
   readonly logLevel?: string;
+  /** More connections from the input to the same output, beside CONNECTION. */
+  readonly extraConnections?: readonly { readonly name: string; readonly settings: Record<string, unknown> }[];
 }
 
 export interface TestIntake {
@@ -107,7 +109,10 @@ export function rawForwarderConfig(setup: KafkaForwarderSetup & { spoolDir: stri
           },
     inputs: [{ name: INPUT, credentials: [{ api_key: API_KEY, api_secret: API_SECRET }] }],
     outputs: [{ ...rawOutput(setup.cluster, setup.topic, setup.security ?? 'SCRAM-SHA-256'), ...setup.output }],
-    connections: [{ name: CONNECTION, input: INPUT, output: OUTPUT, settings: { ...setup.settings } }],
+    connections: [
+      { name: CONNECTION, input: INPUT, output: OUTPUT, settings: { ...setup.settings } },
+      ...(setup.extraConnections ?? []).map(({ name, settings }) => ({ name, input: INPUT, output: OUTPUT, settings })),
+    ],
   };
 }
 

@@ -4,7 +4,7 @@
 import type { ForwarderConfig } from '../../config/index.ts';
 import { intakeConnectionOf } from '../../main.ts';
 import { readIntakeStatus } from '../../spool/index.ts';
-import type { IntakePartitionStatus, SpoolStats } from '../../spool/index.ts';
+import type { IntakeStatus, SpoolStats } from '../../spool/index.ts';
 import { configOption, EXIT_FAILED, EXIT_OK, type CommandDefinition } from '../index.ts';
 import { loadCliConfig } from '../index.ts';
 import { formatBytes, formatDuration, formatTable, println, type CliIo } from '../index.ts';
@@ -47,22 +47,26 @@ export const spoolStatusCommand: CommandDefinition = {
 };
 
 /**
- * Cluster mode: the intake topic's backlog, from the group's committed offsets and the partitions'
- * ends (Kafka alone, so it works with the instances running). A partition's offset is committed
- * only up to the oldest batch some connection still needs, so the backlog shown is that of the
- * connection furthest behind on each partition, and no connection's is more.
+ * Cluster mode: the intake topic's backlog, from Kafka alone (so it works with the instances
+ * running): per partition, from the group's committed offset (the slowest connection's) to the
+ * end; per connection, from the progress the partitions' owners commit for it, once a second.
  */
 async function printIntakeStatus(config: ForwarderConfig, io: CliIo): Promise<number> {
   const intake = config.spool.kafka;
   if (intake === undefined) return EXIT_FAILED;
-  let partitions: IntakePartitionStatus[];
+  let status: IntakeStatus;
   try {
-    partitions = await readIntakeStatus(intakeConnectionOf(intake), { topic: intake.topic, groupId: intake.groupId });
+    status = await readIntakeStatus(intakeConnectionOf(intake), {
+      topic: intake.topic,
+      groupId: intake.groupId,
+      connections: config.connections.map((connection) => connection.name),
+    });
   } catch (error) {
     println(io, `Cannot read the intake topic ${intake.topic}: ${(error as Error).message}.`);
     println(io, 'Check the connection with: kafka-forwarder test-connection spool.kafka');
     return EXIT_FAILED;
   }
+  const { partitions } = status;
   const total = partitions.reduce((sum, partition) => sum + partition.backlog, 0);
   println(io, `Intake topic ${intake.topic} (group ${intake.groupId}): ${partitions.length} partition(s)`);
   println(io, `  backlog:      ${total} batch(es) not yet acknowledged by every connection`);
@@ -75,12 +79,17 @@ async function printIntakeStatus(config: ForwarderConfig, io: CliIo): Promise<nu
   ]);
   for (const line of formatTable(['partition', 'committed', 'end', 'backlog'], rows)) println(io, `  ${line}`);
   println(io);
-  const rowsPerConnection = config.connections.map((connection) => [connection.name, connection.output, `≤ ${total}`]);
+  const rowsPerConnection = status.connections.map(({ connection, backlog, reported }) => [
+    connection,
+    outputOf(config, connection),
+    reported ? String(backlog) : `≤ ${backlog}`,
+  ]);
   for (const line of formatTable(['connection', 'output', 'backlog'], rowsPerConnection)) println(io, `  ${line}`);
-  println(
-    io,
-    '  (offsets are committed up to the batch the slowest connection still needs; each connection’s exact lag is kf_intake_lag_records on the instances)',
-  );
+  if (status.connections.some(({ reported }) => !reported))
+    println(
+      io,
+      '  (≤: no instance has reported that connection’s progress yet; the figure is the slowest connection’s)',
+    );
   return EXIT_OK;
 }
 

@@ -109,6 +109,43 @@ export async function readDeadLetters(
     .sort((a, b) => a.letter.id - b.letter.id);
 }
 
+/**
+ * How many dead letters the topic holds, kept by reading on from where the last count stopped
+ * (the topic is shared by every instance, so this counts theirs too): for the kf_dead_letters
+ * gauge. A deleted or replayed dead letter is tombstoned, which takes it off the count.
+ */
+export class DeadLetterCount {
+  readonly #reader: IntakeConsumer;
+  readonly #topic: string;
+  readonly #live = new Set<string>();
+  #next: bigint | undefined;
+
+  constructor(reader: IntakeConsumer, topic: string) {
+    this.#reader = reader;
+    this.#topic = topic;
+  }
+
+  get count(): number {
+    return this.#live.size;
+  }
+
+  /** Reads what was written since the last refresh. */
+  async refresh(): Promise<void> {
+    this.#next = await readPartitionToEnd(
+      this.#reader,
+      this.#topic,
+      0,
+      (record) => {
+        if (record.key === null) return;
+        const key = record.key.toString('utf8');
+        if (deadLetterOf(record) === undefined) this.#live.delete(key);
+        else this.#live.add(key);
+      },
+      this.#next,
+    );
+  }
+}
+
 export function summaryOf(letter: DeadLetter): DeadLetterSummary {
   const { payload: _payload, ...summary } = letter;
   return summary;

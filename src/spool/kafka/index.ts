@@ -5,4 +5,4 @@ export type { PartitionLog } from './partition-log.ts';
 export type { IntakeConnection } from './client.ts';
 export { intakeBatchId } from './intake-record.ts';
 export { readIntakeStatus } from './intake-status.ts';
-export type { IntakePartitionStatus } from './intake-status.ts';
+export type { IntakeConnectionStatus, IntakePartitionStatus, IntakeStatus } from './intake-status.ts';

@@ -1,14 +1,15 @@
 // The Kafka spool (spool.kind: kafka): the intake topic in place of the local disk.
 //
-//   ingest      append() writes the request's batches to the intake topic in one transaction
-//               (intake-writer.ts) and resolves once Kafka has them: then ingest answers 202.
+//   ingest      append() writes the request's batches to the intake topic, all or none
+//               (intake-writer.ts), and resolves once Kafka has them: then ingest answers 202.
 //   processing  every instance is a member of one consumer group on the intake topic. For each
 //               partition it is given, it holds a PartitionLog (partition-log.ts), which the
 //               pipeline's connection runners read as they read the local spool; the owner of a
 //               partition is the only one processing it, in offset order.
 //   offsets     committed every commitIntervalMs, per partition up to the oldest record some
 //               connection still needs, so that the next owner, after a rebalance or a crash,
-//               starts there and rebuilds the same windows.
+//               starts there and rebuilds the same windows. Each connection's own progress goes
+//               to a consumer group of its own beside it (connection-progress.ts), for reports.
 //   memory      reading stops while the records held reach maxBufferedBytes, and goes on once Kafka
 //               has acknowledged some: a backlog shows as consumer lag, not as memory.
 import type { AppendItem, AppendResult, DeadLetter, DeadLetterSummary, SpoolLogger, SpoolRecord } from '../types.ts';
@@ -18,13 +19,15 @@ import {
   createIntakeAdmin,
   createReader,
   createStateProducer,
+  type IntakeAdmin,
   type IntakeConnection,
   type IntakeConsumer,
   type IntakeMessage,
   type IntakeProducer,
   type IntakeStream,
 } from './client.ts';
-import { DeadLetterStore, DeadLetterTopic } from './dead-letter-topic.ts';
+import { ConnectionProgress } from './connection-progress.ts';
+import { DeadLetterCount, DeadLetterStore, DeadLetterTopic } from './dead-letter-topic.ts';
 import { encodeDedupEntry, PartitionDedup } from './dedup-state.ts';
 import { decodeIntakeRecord } from './intake-record.ts';
 import { IntakeWriter } from './intake-writer.ts';
@@ -86,6 +89,8 @@ export interface KafkaSpoolStats {
   readonly committed: ReadonlyMap<number, bigint>;
   /** Per owned partition and connection: records from the oldest the connection still needs to the partition's end. */
   readonly lag: readonly { partition: number; connection: string; records: number }[];
+  /** Dead letters on the dead-letter topic (every instance's), as of the last count. */
+  readonly deadLetters: number;
 }
 
 /** A partition this instance owns, and where it is in taking the partition over. */
@@ -119,8 +124,8 @@ const DEFAULTS = {
   dedupExpiryIntervalMs: 60_000,
   /** How often a partition being taken over is checked for having read its backlog. */
   catchUpCheckMs: 100,
-  /** How often the ends of the owned partitions are read, for the lag metric. */
-  lagIntervalMs: 5_000,
+  /** How often the ends of the owned partitions and the dead letters are read, for the metrics. */
+  reportIntervalMs: 5_000,
   /** Longest a handover waits for the connections of the partitions leaving to settle. */
   handOverMs: 10_000,
 } as const;
@@ -153,7 +158,10 @@ export class KafkaSpool {
   #catchUpTimer: NodeJS.Timeout | undefined;
   readonly #duplicates = new Map<string, number>();
   readonly #ends = new Map<number, bigint>();
-  #endsTimer: NodeJS.Timeout | undefined;
+  #reportTimer: NodeJS.Timeout | undefined;
+  readonly #progressAdmin: IntakeAdmin;
+  readonly #progress: ConnectionProgress;
+  readonly #deadLetterCount: DeadLetterCount;
 
   private constructor(options: KafkaSpoolOptions, writer: IntakeWriter, stateProducer: IntakeProducer) {
     this.#options = options;
@@ -170,6 +178,13 @@ export class KafkaSpool {
       (items, ids) => this.#writer.append(items, ids),
     );
     this.#clock = options.clock ?? Date.now;
+    this.#deadLetterCount = new DeadLetterCount(this.#reader, options.deadLetterTopic);
+    this.#progressAdmin = createIntakeAdmin(options.connection);
+    this.#progress = new ConnectionProgress(this.#progressAdmin, {
+      topic: options.topic,
+      groupId: options.groupId,
+      ...(options.logger !== undefined && { logger: options.logger }),
+    });
   }
 
   /** Creates the topics that are missing and checks that the intake can be written. */
@@ -220,8 +235,9 @@ export class KafkaSpool {
     this.#expiryTimer.unref();
     this.#catchUpTimer = setInterval(() => this.#checkCaughtUp(), DEFAULTS.catchUpCheckMs);
     this.#catchUpTimer.unref();
-    this.#endsTimer = setInterval(() => void this.#refreshEnds(), DEFAULTS.lagIntervalMs);
-    this.#endsTimer.unref();
+    void this.#refreshReports();
+    this.#reportTimer = setInterval(() => void this.#refreshReports(), DEFAULTS.reportIntervalMs);
+    this.#reportTimer.unref();
   }
 
   stats(): KafkaSpoolStats {
@@ -240,6 +256,7 @@ export class KafkaSpool {
       backlog,
       committed: new Map(this.#committed),
       lag: this.#lag(),
+      deadLetters: this.#deadLetterCount.count,
     };
   }
 
@@ -277,7 +294,7 @@ export class KafkaSpool {
     clearInterval(this.#commitTimer);
     clearInterval(this.#expiryTimer);
     clearInterval(this.#catchUpTimer);
-    clearInterval(this.#endsTimer);
+    clearInterval(this.#reportTimer);
     // Each step is bounded: a stop must not hang on a cluster that went away. What is not
     // committed is read again by the partitions' next owners.
     const bounded = (step: Promise<unknown>) => within(step, deadlineMs);
@@ -290,6 +307,7 @@ export class KafkaSpool {
     this.#state.close();
     await bounded(this.#stateProducer.close());
     await bounded(this.#reader.close(true));
+    await bounded(this.#progressAdmin.close());
   }
 
   async #startConsumer(): Promise<void> {
@@ -372,6 +390,7 @@ export class KafkaSpool {
       const offsets = this.#offsetsToCommit(leaving);
       await this.#state.idle();
       if (offsets.length > 0) await consumer.commit({ offsets });
+      await this.#progress.commit(this.#connectionOffsets(leaving));
       for (const partition of leaving) this.#revoke(partition);
       this.#options.logger?.info({ partitions: leaving }, 'intake partitions handed over');
     } catch (error) {
@@ -427,6 +446,7 @@ export class KafkaSpool {
     if (entry === undefined) return;
     this.#logs.delete(partition);
     this.#committed.delete(partition);
+    this.#progress.forget(partition);
     entry.log.revoke();
     this.#listener?.revoked(entry.log);
   }
@@ -547,8 +567,12 @@ export class KafkaSpool {
     return lag;
   }
 
-  /** Notes the end of each owned partition, for the lag. */
-  async #refreshEnds(): Promise<void> {
+  /** Notes the end of each owned partition (for the lag) and counts the dead letters. */
+  async #refreshReports(): Promise<void> {
+    if (this.#closing) return;
+    await this.#deadLetterCount.refresh().catch((error: unknown) => {
+      this.#options.logger?.info({ err: error }, 'counting the dead letters failed');
+    });
     const partitions = [...this.#logs.keys()];
     if (partitions.length === 0 || this.#closing) return;
     try {
@@ -590,27 +614,52 @@ export class KafkaSpool {
     }
   }
 
+  /**
+   * The offset the partition may be committed to: that of the oldest record some connection still
+   * needs. With nothing held and nothing fetched waiting to be taken in, it may go up to the fetch
+   * position: past the transaction markers that follow the last batch, which would otherwise count
+   * as a backlog of one. Null before anything was read, or while the partition is being restored.
+   */
+  #committableOffset(partition: number, owned: OwnedPartition): bigint | null {
+    if (owned.waiting !== undefined) return null;
+    const offset = owned.log.committableOffset();
+    const position = this.#stream?.offsetsToFetch.get(`${this.#options.topic}:${partition}`);
+    if (
+      owned.log.records === 0 &&
+      position !== undefined &&
+      (offset === null || position > offset) &&
+      this.#stream?.readableLength === 0
+    ) {
+      return position;
+    }
+    return offset;
+  }
+
   /** The partitions' committable offsets that differ from what was last committed. */
-  #offsetsToCommit(partitions: readonly number[]) {
+  #offsetsToCommit(partitions: readonly number[] = [...this.#logs.keys()]) {
     const offsets = [];
     for (const partition of partitions) {
       const owned = this.#logs.get(partition);
-      if (owned === undefined || owned.waiting !== undefined) continue;
-      let offset = owned.log.committableOffset();
-      // With nothing held and nothing fetched waiting to be taken in, the offset may go up to the
-      // fetch position: past the transaction markers that follow the last batch, which would
-      // otherwise count as a backlog of one.
-      const position = this.#stream?.offsetsToFetch.get(`${this.#options.topic}:${partition}`);
-      if (
-        owned.log.records === 0 &&
-        position !== undefined &&
-        (offset === null || position > offset) &&
-        this.#stream?.readableLength === 0
-      ) {
-        offset = position;
-      }
+      if (owned === undefined) continue;
+      const offset = this.#committableOffset(partition, owned);
       if (offset === null || this.#committed.get(partition) === offset) continue;
       offsets.push({ topic: this.#options.topic, partition, offset, leaderEpoch: -1 });
+    }
+    return offsets;
+  }
+
+  /** Per connection, per owned partition: the oldest offset the connection still needs. */
+  #connectionOffsets(partitions: readonly number[] = [...this.#logs.keys()]): Map<string, Map<number, bigint>> {
+    const offsets = new Map<string, Map<number, bigint>>();
+    for (const connection of this.#destinations) offsets.set(connection, new Map());
+    for (const partition of partitions) {
+      const owned = this.#logs.get(partition);
+      if (owned === undefined) continue;
+      const committable = this.#committableOffset(partition, owned);
+      if (committable === null) continue;
+      const caughtUp = owned.log.records === 0 ? committable : (owned.log.nextOffset ?? committable);
+      for (const [connection, partitions] of offsets)
+        partitions.set(partition, owned.log.oldestPending(connection) ?? caughtUp);
     }
     return offsets;
   }
@@ -618,20 +667,22 @@ export class KafkaSpool {
   async #commitNow(always: boolean): Promise<void> {
     const consumer = this.#consumer;
     if (consumer === undefined || (!always && !consumer.isActive())) return;
-    const offsets = this.#offsetsToCommit([...this.#logs.keys()]);
-    if (offsets.length === 0) return;
-    // The dedup keys of the records committed past must be on the state topic first, or the next
-    // owner would not know them.
-    await this.#state.idle();
-    try {
-      await consumer.commit({ offsets });
-      for (const { partition, offset } of offsets)
-        if (this.#logs.has(partition)) this.#committed.set(partition, offset);
-    } catch (error) {
-      // A commit refused during a rebalance is made again on the next tick; at worst the next
-      // owner starts a little earlier and sends some records again, never later.
-      this.#options.logger?.info({ err: error }, 'committing intake offsets failed; trying again');
+    const offsets = this.#offsetsToCommit();
+    if (offsets.length > 0) {
+      // The dedup keys of the records committed past must be on the state topic first, or the
+      // next owner would not know them.
+      await this.#state.idle();
+      try {
+        await consumer.commit({ offsets });
+        for (const { partition, offset } of offsets)
+          if (this.#logs.has(partition)) this.#committed.set(partition, offset);
+      } catch (error) {
+        // A commit refused during a rebalance is made again on the next tick; at worst the next
+        // owner starts a little earlier and sends some records again, never later.
+        this.#options.logger?.info({ err: error }, 'committing intake offsets failed; trying again');
+      }
     }
+    await this.#progress.commit(this.#connectionOffsets());
   }
 }
 

@@ -79,23 +79,24 @@ export interface StoredRecord {
 }
 
 /**
- * Reads partition `partition` of `topic` from its start to its end as of now, and passes each
- * record to `apply`; returns the number of records read.
+ * Reads partition `partition` of `topic` from its start (or from `from`, when that is still on the
+ * partition) to its end as of now, and passes each record to `apply`; returns the offset to read
+ * from next time.
  */
 export async function readPartitionToEnd(
   reader: IntakeConsumer,
   topic: string,
   partition: number,
   apply: (record: StoredRecord) => void,
-): Promise<number> {
+  from?: bigint,
+): Promise<bigint> {
   const partitions = { [topic]: [partition] };
   const start = (
     await reader.listOffsets({ topics: [topic], partitions, timestamp: ListOffsetTimestamps.EARLIEST })
   ).get(topic)?.[partition];
   const end = (await reader.listOffsets({ topics: [topic], partitions })).get(topic)?.[partition];
   if (start === undefined || end === undefined) throw new Error(`no offsets for ${topic} partition ${partition}`);
-  let next = start;
-  let read = 0;
+  let next = from !== undefined && from > start ? from : start;
   while (next < end) {
     const metadata = await reader.metadata({ topics: [topic] });
     const described = metadata.topics.get(topic);
@@ -125,12 +126,11 @@ export async function readPartitionToEnd(
             if (name !== null) headers.set(name.toString('utf8'), value?.toString('utf8') ?? '');
           }
           apply({ offset, key: record.key, value: record.value, headers });
-          read++;
         }
       }
       const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
       if (last + 1n > next) next = last + 1n;
     }
   }
-  return read;
+  return next;
 }
