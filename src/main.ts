@@ -151,26 +151,21 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
       config.connections.map((c) => c.name),
     );
     logger.info({ address: `${address.address}:${address.port}` }, 'ready once the consumer group is joined');
-    let closed: Promise<void> | undefined;
     return {
       address,
       intake: cluster.intake,
       metrics,
       outputs,
-      close() {
-        closed ??= (async () => {
-          const deadline = Date.now() + config.server.shutdownTimeoutMs;
-          const left = (): number => Math.max(0, deadline - Date.now());
-          await server.close(left());
-          await cluster.tasks.stop(left());
-          await Promise.all([...sinks.values()].map((sink) => sink.close(left())));
-          await cluster.tasks.settled(left() + ACK_GRACE_MS);
-          stopIntakeStats();
-          await cluster.intake.close(Math.max(1_000, left()));
-          logger.info('stopped');
-        })();
-        return closed;
-      },
+      close: closeOnce({
+        shutdownTimeoutMs: config.server.shutdownTimeoutMs,
+        server,
+        processing: cluster.tasks,
+        sinks: [...sinks.values()],
+        stopStats: stopIntakeStats,
+        // The intake commits and leaves the group: it gets a second even past the deadline.
+        closeStore: (ms) => cluster.intake.close(Math.max(1_000, ms)),
+        logger,
+      }),
     };
   }
 
@@ -222,27 +217,58 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
   spool = openedSpool;
   logger.info({ address: `${address.address}:${address.port}` }, 'ready');
 
-  let closed: Promise<void> | undefined;
   return {
     address,
     spool: openedSpool,
     metrics,
     outputs,
-    close() {
-      closed ??= (async () => {
-        const deadline = Date.now() + config.server.shutdownTimeoutMs;
-        const left = (): number => Math.max(0, deadline - Date.now());
-        await server.close(left());
-        await Promise.all(runners.map((runner) => runner.stop(left())));
-        await Promise.all([...sinks.values()].map((sink) => sink.close(left())));
-        // Acks get a moment past the deadline: they are what keeps delivered batches from being sent again.
-        await Promise.all(runners.map((runner) => runner.settled(left() + ACK_GRACE_MS)));
-        stopSpoolStats();
-        await openedSpool.close();
-        logger.info('stopped');
-      })();
-      return closed;
-    },
+    close: closeOnce({
+      shutdownTimeoutMs: config.server.shutdownTimeoutMs,
+      server,
+      processing: {
+        stop: (ms) => Promise.all(runners.map((runner) => runner.stop(ms))).then(() => undefined),
+        settled: (ms) => Promise.all(runners.map((runner) => runner.settled(ms))).then(() => undefined),
+      },
+      sinks: [...sinks.values()],
+      stopStats: stopSpoolStats,
+      closeStore: () => openedSpool.close(),
+      logger,
+    }),
+  };
+}
+
+interface CloseParts {
+  readonly shutdownTimeoutMs: number;
+  readonly server: { close(ms: number): Promise<void> };
+  /** The connections' work, whichever spool feeds it. */
+  readonly processing: { stop(ms: number): Promise<void>; settled(ms: number): Promise<void> };
+  readonly sinks: readonly KafkaSink[];
+  readonly stopStats: () => void;
+  readonly closeStore: (ms: number) => Promise<void>;
+  readonly logger: Logger;
+}
+
+/**
+ * The one shutdown sequence of both spool kinds, within server.shutdown_timeout_ms: stop taking
+ * requests, stop the connections, flush the sinks, wait for the acknowledgements, then close the
+ * store. Called again, it returns the same promise.
+ */
+function closeOnce(parts: CloseParts): () => Promise<void> {
+  let closed: Promise<void> | undefined;
+  return () => {
+    closed ??= (async () => {
+      const deadline = Date.now() + parts.shutdownTimeoutMs;
+      const left = (): number => Math.max(0, deadline - Date.now());
+      await parts.server.close(left());
+      await parts.processing.stop(left());
+      await Promise.all(parts.sinks.map((sink) => sink.close(left())));
+      // Acks get a moment past the deadline: they are what keeps delivered batches from being sent again.
+      await parts.processing.settled(left() + ACK_GRACE_MS);
+      parts.stopStats();
+      await parts.closeStore(left());
+      parts.logger.info('stopped');
+    })();
+    return closed;
   };
 }
 

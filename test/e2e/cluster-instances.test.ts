@@ -20,6 +20,8 @@ const children: ForwarderChild[] = [];
 const temps: Awaited<ReturnType<typeof tempDir>>[] = [];
 /** Load generators run until stopped: a failed test must not leave one running. */
 const loads: LoadGenerator[] = [];
+/** Every topic the deployments made, deleted at the end. */
+const topics: string[] = [];
 
 before(async () => {
   cluster = await getTestKafkaCluster(3);
@@ -28,6 +30,8 @@ after(async () => {
   await Promise.all(loads.map((load) => load.stop()));
   for (const child of children) await killForwarder(child);
   for (const temp of temps) await temp.remove();
+  // The 3-broker cluster is shared with the files after this one.
+  await cluster.deleteTopics(topics).catch(() => undefined);
 });
 
 interface Deployment {
@@ -44,6 +48,7 @@ async function deployment(name: string, settings: { sendAsBatch?: boolean; batch
   const topic = uniqueTopicName(`${name}-out`);
   await cluster.createTopic(topic, { partitions: 3, replicationFactor: 3 });
   const intake = uniqueTopicName(`${name}-intake`);
+  topics.push(topic, intake, `${intake}-state`, `${intake}-dead-letters`);
   const { apiKey, apiSecret } = credentials();
   const configPath = await writeE2eConfig({
     dir: temp.dir,

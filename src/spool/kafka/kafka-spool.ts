@@ -32,7 +32,7 @@ import { encodeDedupEntry, PartitionDedup } from './dedup-state.ts';
 import { decodeIntakeRecord } from './intake-record.ts';
 import { IntakeWriter } from './intake-writer.ts';
 import { PartitionLog } from './partition-log.ts';
-import { readPartitionToEnd, StateTopicWriter } from './state-topic.ts';
+import { readDedupState, StateTopicWriter } from './state-topic.ts';
 import { ensureIntakeTopics } from './topics.ts';
 
 export interface KafkaSpoolOptions {
@@ -467,11 +467,10 @@ export class KafkaSpool {
   async #takeOver(partition: number, owned: OwnedPartition): Promise<void> {
     while (!this.#closing && this.#logs.get(partition) === owned) {
       try {
-        const restored = new PartitionDedup(this.#options.dedupWindowMs);
-        await readPartitionToEnd(this.#reader, this.#options.stateTopic, partition, ({ key, value }) => {
-          if (key !== null) restored.restore(key.toString('utf8'), value);
+        const restored = await readDedupState(this.#reader, this.#options.stateTopic, partition, {
+          windowMs: this.#options.dedupWindowMs,
+          now: this.#clock(),
         });
-        restored.expire(this.#clock());
         const ends = await this.#reader.listOffsets({
           topics: [this.#options.topic],
           partitions: { [this.#options.topic]: [partition] },
@@ -701,43 +700,4 @@ async function within(step: Promise<unknown>, ms: number): Promise<void> {
 /** Opens the Kafka spool: its topics exist and the intake can be written; processing starts apart. */
 export function openKafkaSpool(options: KafkaSpoolOptions): Promise<KafkaSpool> {
   return KafkaSpool.open(options);
-}
-
-/** The dead letters of a cluster-mode deployment, for the CLI: no group is joined, nothing else runs. */
-export interface KafkaDeadLetters extends Pick<
-  DeadLetterStore,
-  'listDeadLetters' | 'showDeadLetter' | 'replayDeadLetter' | 'deleteDeadLetter'
-> {
-  close(): Promise<void>;
-}
-
-export function openKafkaDeadLetters(
-  options: Pick<KafkaSpoolOptions, 'connection' | 'topic' | 'deadLetterTopic' | 'logger'>,
-): KafkaDeadLetters {
-  const reader = createReader(options.connection, 'dlq');
-  const producer = createStateProducer(options.connection);
-  const writer = new IntakeWriter({
-    connection: options.connection,
-    topic: options.topic,
-    ...(options.logger !== undefined && { logger: options.logger }),
-  });
-  const store = new DeadLetterStore(
-    reader,
-    new DeadLetterTopic(producer, options.deadLetterTopic),
-    options.deadLetterTopic,
-    (items, ids) => writer.append(items, ids),
-  );
-  return {
-    listDeadLetters: (destination, limit, afterId) => store.listDeadLetters(destination, limit, afterId),
-    showDeadLetter: (id) => store.showDeadLetter(id),
-    replayDeadLetter: (id) => store.replayDeadLetter(id),
-    deleteDeadLetter: (id) => store.deleteDeadLetter(id),
-    async close() {
-      await Promise.all([
-        writer.close(),
-        producer.close().catch(() => undefined),
-        reader.close(true).catch(() => undefined),
-      ]);
-    },
-  };
 }

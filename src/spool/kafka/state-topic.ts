@@ -5,6 +5,7 @@
 // before its new owner processes it.
 import type { SpoolLogger } from '../types.ts';
 import { IS_CONTROL, ListOffsetTimestamps, type IntakeConsumer, type IntakeProducer } from './client.ts';
+import { PartitionDedup } from './dedup-state.ts';
 
 interface StateWrite {
   readonly partition: number;
@@ -133,4 +134,22 @@ export async function readPartitionToEnd(
     }
   }
   return next;
+}
+
+/**
+ * A partition's dedup keys as its twin on the state topic holds them, the expired ones dropped:
+ * what a new owner knows before it processes any batch of the partition.
+ */
+export async function readDedupState(
+  reader: IntakeConsumer,
+  stateTopic: string,
+  partition: number,
+  options: { windowMs: number; now: number },
+): Promise<PartitionDedup> {
+  const restored = new PartitionDedup(options.windowMs);
+  await readPartitionToEnd(reader, stateTopic, partition, ({ key, value }) => {
+    if (key !== null) restored.restore(key.toString('utf8'), value);
+  });
+  restored.expire(options.now);
+  return restored;
 }
