@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.cache/', 'var/', 'coverage/'] },
+  { ignores: ['node_modules/', '.cache/', 'var/', 'coverage/', 'dist/'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -91,7 +91,7 @@ async function phase(
 ): Promise<Phase> {
   const producedOf = (texts: string[]): number =>
     texts.reduce(
-      (sum, text) => sum + (metricValue(text, 'kf_records_produced_total', { output: OUTPUT_NAME }) ?? 0),
+      (sum, text) => sum + (metricValue(text, 'kafka_forwarder_records_produced_total', { output: OUTPUT_NAME }) ?? 0),
       0,
     );
   const producedBefore = producedOf(await metricsOf(instances));
@@ -170,7 +170,7 @@ async function run(kind: 'local' | 'kafka', count: number): Promise<Result> {
     const deadline = Date.now() + 60_000;
     for (;;) {
       const texts = await metricsOf(instances);
-      const owned = texts.map((text) => metricValue(text, 'kf_intake_assigned_partitions') ?? 0);
+      const owned = texts.map((text) => metricValue(text, 'kafka_forwarder_intake_assigned_partitions') ?? 0);
       if (owned.every((n) => n > 0) && owned.reduce((a, b) => a + b, 0) === INTAKE_PARTITIONS) break;
       if (Date.now() > deadline) throw new Error(`the partitions were not shared: ${owned.join(', ')}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -188,11 +188,13 @@ async function run(kind: 'local' | 'kafka', count: number): Promise<Result> {
       eventsPerSecond: RATE,
     },
   );
-  const p99 = histogramQuantile(texts.join('\n'), 'kf_ingest_to_ack_seconds', 0.99, { output: OUTPUT_NAME });
+  const p99 = histogramQuantile(texts.join('\n'), 'kafka_forwarder_ingest_to_ack_seconds', 0.99, {
+    output: OUTPUT_NAME,
+  });
   const spread = texts
     .map((text) => {
-      const partitions = kind === 'kafka' ? metricValue(text, 'kf_intake_assigned_partitions') : undefined;
-      const records = metricValue(text, 'kf_records_produced_total', { output: OUTPUT_NAME }) ?? 0;
+      const partitions = kind === 'kafka' ? metricValue(text, 'kafka_forwarder_intake_assigned_partitions') : undefined;
+      const records = metricValue(text, 'kafka_forwarder_records_produced_total', { output: OUTPUT_NAME }) ?? 0;
       return `${partitions === undefined ? '' : `${partitions} partitions, `}${records} events`;
     })
     .join(' | ');

@@ -5,7 +5,7 @@
 //  1. per-event mode (Send as Batch off): records/s and MB/s;
 //  2. batch mode (Send as Batch on, 1 s window);
 //  3. Kafka's own ProducerPerformance, same broker, security, acks and record size: our ratio to it;
-//  4. half of the per-event rate, paced: p99 ingest-to-ack latency (kf_ingest_to_ack_seconds);
+//  4. half of the per-event rate, paced: p99 ingest-to-ack latency (kafka_forwarder_ingest_to_ack_seconds);
 //  5. memory: 10-minute windows holding --memory-events events (default 1,000,000) from 100,000
 //     devices; the forwarder's peak RSS (VmHWM).
 // The forwarder runs as its own process (the load generator would distort its RSS and CPU
@@ -104,7 +104,7 @@ async function stopPhase(phase: Phase): Promise<void> {
   await phase.forwarder.exited;
 }
 
-/** Waits until kf_records_produced_total reaches `records`, or until produced events stop growing for 10 s. */
+/** Waits until kafka_forwarder_records_produced_total reaches `records`, or until produced events stop growing for 10 s. */
 async function waitProduced(port: number, predicate: (text: string) => boolean, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -146,13 +146,13 @@ async function throughputRun(name: string, sendAsBatch: boolean): Promise<Throug
     port,
     (body) =>
       sendAsBatch
-        ? metricValue(body, 'kf_spool_backlog_records') === 0
-        : (metricValue(body, 'kf_records_produced_total', { output: OUTPUT_NAME }) ?? 0) >= accepted,
+        ? metricValue(body, 'kafka_forwarder_spool_backlog_records') === 0
+        : (metricValue(body, 'kafka_forwarder_records_produced_total', { output: OUTPUT_NAME }) ?? 0) >= accepted,
     PHASE_TIMEOUT_MS,
   );
   const seconds = (performance.now() - started) / 1000;
-  const records = metricValue(text, 'kf_records_produced_total', { output: OUTPUT_NAME }) ?? 0;
-  const bytes = metricValue(text, 'kf_bytes_produced_total', { output: OUTPUT_NAME }) ?? 0;
+  const records = metricValue(text, 'kafka_forwarder_records_produced_total', { output: OUTPUT_NAME }) ?? 0;
+  const bytes = metricValue(text, 'kafka_forwarder_produced_bytes_total', { output: OUTPUT_NAME }) ?? 0;
   await stopPhase(phase);
   log(
     `${name}: ${accepted} events accepted (${JSON.stringify(result.statusCounts)}) in ${ingestSeconds.toFixed(1)} s; ` +
@@ -181,16 +181,18 @@ async function latencyRun(eventsPerSecond: number): Promise<void> {
   const result = await load.finished();
   const text = await waitProduced(
     phase.forwarder.port,
-    (body) => (metricValue(body, 'kf_records_produced_total', { output: OUTPUT_NAME }) ?? 0) >= result.acceptedEvents,
+    (body) =>
+      (metricValue(body, 'kafka_forwarder_records_produced_total', { output: OUTPUT_NAME }) ?? 0) >=
+      result.acceptedEvents,
     30_000,
   );
   const labels = { output: OUTPUT_NAME };
-  const p50 = histogramQuantile(text, 'kf_ingest_to_ack_seconds', 0.5, labels);
-  const p99 = histogramQuantile(text, 'kf_ingest_to_ack_seconds', 0.99, labels);
-  const count = metricValue(text, 'kf_ingest_to_ack_seconds_count', labels) ?? 0;
-  const within = metricValue(text, 'kf_ingest_to_ack_seconds_bucket', { ...labels, le: '0.25' }) ?? 0;
-  const ingestP99 = histogramQuantile(text, 'kf_ingest_request_duration_seconds', 0.99, { status: '202' });
-  const produceP99 = histogramQuantile(text, 'kf_produce_latency_seconds', 0.99, labels);
+  const p50 = histogramQuantile(text, 'kafka_forwarder_ingest_to_ack_seconds', 0.5, labels);
+  const p99 = histogramQuantile(text, 'kafka_forwarder_ingest_to_ack_seconds', 0.99, labels);
+  const count = metricValue(text, 'kafka_forwarder_ingest_to_ack_seconds_count', labels) ?? 0;
+  const within = metricValue(text, 'kafka_forwarder_ingest_to_ack_seconds_bucket', { ...labels, le: '0.25' }) ?? 0;
+  const ingestP99 = histogramQuantile(text, 'kafka_forwarder_ingest_request_duration_seconds', 0.99, { status: '202' });
+  const produceP99 = histogramQuantile(text, 'kafka_forwarder_produce_latency_seconds', 0.99, labels);
   await stopPhase(phase);
   const ms = (seconds: number | undefined): string =>
     seconds === undefined ? 'n/a' : `${(seconds * 1000).toFixed(0)} ms`;
@@ -245,9 +247,9 @@ async function memoryRun(totalEvents: number, devices: number): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const text = await metrics(port);
-  const windows = metricValue(text, 'kf_open_windows') ?? 0;
-  const spoolBytes = metricValue(text, 'kf_spool_bytes') ?? 0;
-  const heap = metricValue(text, 'kf_nodejs_heap_size_used_bytes');
+  const windows = metricValue(text, 'kafka_forwarder_open_windows') ?? 0;
+  const spoolBytes = metricValue(text, 'kafka_forwarder_spool_bytes') ?? 0;
+  const heap = metricValue(text, 'nodejs_heap_size_used_bytes');
   const peak = peakRss(pid);
   if (sent === 0)
     log(`memory: no batch was accepted (${JSON.stringify(statuses)}); the figures below are not meaningful`);

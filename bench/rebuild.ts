@@ -7,7 +7,7 @@
 //  2. once A holds every batch it is killed (kill -9), so nothing it held was committed;
 //  3. instance B starts and is assigned the 12 partitions once A's session has expired; it reads
 //     each partition from the committed offset (its start) and rebuilds the windows.
-// Prints the time from B's assignment to the last partition caught up (kf_intake_rebuild_seconds),
+// Prints the time from B's assignment to the last partition caught up (kafka_forwarder_intake_rebuild_seconds),
 // the same per million held events, B's CPU-seconds for it, and B's memory once it holds them.
 // Bounded by the event count and time limits; figures go to stdout.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -100,7 +100,7 @@ try {
   const first = await spawn();
   await until(
     'instance A to own the intake',
-    async () => (await metric(first, 'kf_intake_assigned_partitions')) === 12,
+    async () => (await metric(first, 'kafka_forwarder_intake_assigned_partitions')) === 12,
   );
   const started = performance.now();
   let lastReport = started;
@@ -118,7 +118,7 @@ try {
   const progress = setInterval(() => {
     if (performance.now() - lastReport < 10_000) return;
     lastReport = performance.now();
-    void metric(first, 'kf_events_accepted_total', { input: 'e2e' }).then((accepted) =>
+    void metric(first, 'kafka_forwarder_events_accepted_total', { input: 'e2e' }).then((accepted) =>
       log(`  … ${accepted} events accepted`),
     );
   }, 1_000);
@@ -129,11 +129,14 @@ try {
     `instance A accepted ${result.acceptedEvents} events (${JSON.stringify(result.statusCounts)}) in ` +
       `${((performance.now() - started) / 1000).toFixed(0)} s`,
   );
-  await until('instance A to hold every batch', async () => (await metric(first, 'kf_spool_records')) >= batches);
-  const produced = await metric(first, 'kf_records_produced_total', { output: OUTPUT_NAME });
-  const windowsHeld = await metric(first, 'kf_open_windows', { connection: 'e2e' });
+  await until(
+    'instance A to hold every batch',
+    async () => (await metric(first, 'kafka_forwarder_spool_records')) >= batches,
+  );
+  const produced = await metric(first, 'kafka_forwarder_records_produced_total', { output: OUTPUT_NAME });
+  const windowsHeld = await metric(first, 'kafka_forwarder_open_windows', { connection: 'e2e' });
   log(
-    `instance A holds ${await metric(first, 'kf_spool_records')} batches in ${windowsHeld} open windows ` +
+    `instance A holds ${await metric(first, 'kafka_forwarder_spool_records')} batches in ${windowsHeld} open windows ` +
       `(${produced} records forwarded), resident ${mb(currentRss(first.pid))}; killing it (kill -9)`,
   );
   first.kill('SIGKILL');
@@ -143,27 +146,28 @@ try {
   const cpuBefore = cpuSeconds(second.pid);
   await until(
     'instance B to be assigned the intake',
-    async () => (await metric(second, 'kf_intake_assigned_partitions')) === 12,
+    async () => (await metric(second, 'kafka_forwarder_intake_assigned_partitions')) === 12,
   );
   const assigned = performance.now();
   await until(
     'instance B to rebuild every partition',
-    async () => (await metric(second, 'kf_intake_rebuild_seconds_count')) >= INTAKE_PARTITIONS,
+    async () => (await metric(second, 'kafka_forwarder_intake_rebuild_seconds_count')) >= INTAKE_PARTITIONS,
   );
   const readSeconds = (performance.now() - assigned) / 1000;
   // The backlog is read; the connections rebuild the windows from it right after.
   await until(
     'instance B to reopen every window',
-    async () => (await metric(second, 'kf_open_windows', { connection: 'e2e' })) >= windowsHeld,
+    async () => (await metric(second, 'kafka_forwarder_open_windows', { connection: 'e2e' })) >= windowsHeld,
   );
   const wallSeconds = (performance.now() - assigned) / 1000;
   const cpu = cpuSeconds(second.pid) - cpuBefore;
-  const windows = await metric(second, 'kf_open_windows', { connection: 'e2e' });
+  const windows = await metric(second, 'kafka_forwarder_open_windows', { connection: 'e2e' });
   // The spool gauges are published once a second.
   await new Promise((resolve) => setTimeout(resolve, 1_500));
-  const held = await metric(second, 'kf_spool_records');
+  const held = await metric(second, 'kafka_forwarder_spool_records');
   const meanPartitionSeconds =
-    (await metric(second, 'kf_intake_rebuild_seconds_sum')) / (await metric(second, 'kf_intake_rebuild_seconds_count'));
+    (await metric(second, 'kafka_forwarder_intake_rebuild_seconds_sum')) /
+    (await metric(second, 'kafka_forwarder_intake_rebuild_seconds_count'));
   const perMillion = (wallSeconds / result.acceptedEvents) * 1_000_000;
   log(
     `instance B: backlog of all ${INTAKE_PARTITIONS} partitions read ${readSeconds.toFixed(1)} s after their assignment ` +

@@ -93,7 +93,7 @@ export async function renderConfigDocs(): Promise<string> {
     '',
     '## Secrets and files',
     '',
-    "- Any string may contain `${ENV_VAR}` references, replaced by the environment variable's value; `$${` writes a literal `${`. A value that is only a reference takes the type its setting needs (`port: ${PORT}`). An unset variable is an error.",
+    "- Any string may contain `${ENV_VAR}` references, replaced by the environment variable's value; `$${` writes a literal `${`. A value that is only a reference takes the type its setting needs (`port: ${PORT}`). As in Docker Compose: `${VAR:-default}` takes the default when `VAR` is unset or empty (`${VAR-default}`: only when unset), and `${VAR:?message}` is an error saying `message` when it is unset or empty. Any other reference to an unset variable is an error, the one reported for that setting.",
     "- Each secret or PEM setting has a `*_file` twin (`password_file`, `api_secret_file`, `ca_file`, `client_cert_file`, `client_key_file`, `cert_file`, `key_file`) naming a file whose contents become the value. Relative paths start at the configuration file's directory. Trailing line breaks are removed from secrets read from files.",
     `- Secret settings (${secretSettingPaths.map(code).join(', ')}) are never echoed in errors or logs.`,
     '- Connections to Kafka always use TLS: SASL_SSL when `username` is set, TLS alone (SSL) otherwise. There is no plaintext option.',

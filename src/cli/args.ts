@@ -1,6 +1,7 @@
 // Command-line parsing on node:util parseArgs, with help text every command gets from its own
 // definition: the usage line, a description and its options.
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { closest } from '../config/index.ts';
 import type { CliIo } from './io.ts';
 
 export interface OptionHelp {
@@ -55,7 +56,7 @@ export function parseCommandArgs(command: CommandDefinition, argv: readonly stri
       strict: true,
     });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw usageErrorOf(error as Error & { code?: string }, command);
   }
   if (parsed.values.help === true) return 'help';
   const [min, max] = command.positionals;
@@ -64,6 +65,22 @@ export function parseCommandArgs(command: CommandDefinition, argv: readonly stri
     throw new UsageError(`unexpected argument "${parsed.positionals[max]}"`);
   }
   return { values: parsed.values, positionals: parsed.positionals };
+}
+
+/** Our wording for parseArgs' errors: the option named, and what was meant when it looks like a typo. */
+function usageErrorOf(error: Error & { code?: string }, command: CommandDefinition): UsageError {
+  // parseArgs quotes the option: "Unknown option '--confg'. ...", "Option '-c, --config <value>' argument missing".
+  const quoted = /'([^']+)'/.exec(error.message)?.[1] ?? '';
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const longNames = [...Object.keys(command.options), 'help'].map((name) => `--${name}`);
+    const guess = quoted.startsWith('--') ? closest(quoted, longNames) : undefined;
+    return new UsageError(`unknown option ${quoted}${guess === undefined ? '' : `; did you mean ${guess}?`}`);
+  }
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const flag = quoted.replace(/ <value>$/, '');
+    return new UsageError(/argument missing/.test(error.message) ? `${flag} needs a value` : `${flag} takes no value`);
+  }
+  return new UsageError(error.message);
 }
 
 export function commandHelp(command: CommandDefinition): string {

@@ -19,6 +19,8 @@ import { serveCommand } from './commands/index.ts';
 import { spoolStatusCommand } from './commands/index.ts';
 import { testConnectionCommand } from './commands/index.ts';
 import { eprintln, println, processIo, type CliIo } from './io.ts';
+import { BUILD_INFO } from '../telemetry/index.ts';
+import { closest } from '../config/index.ts';
 
 export const COMMANDS: readonly CommandDefinition[] = [
   serveCommand,
@@ -41,7 +43,8 @@ function overview(): string {
     'Commands:',
     ...COMMANDS.map((command) => `  ${command.path.join(' ').padEnd(width)}  ${command.summary}`),
     '',
-    'Run kafka-forwarder <command> --help for the options of a command.',
+    'Run kafka-forwarder help <command> (or <command> --help) for the options of a command,',
+    'and kafka-forwarder --version for the version.',
   ].join('\n');
 }
 
@@ -53,9 +56,14 @@ function findCommand(argv: readonly string[]): CommandDefinition | undefined {
 }
 
 export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  if (argv[0] === 'help' && argv.length > 1) return runCli([...argv.slice(1), '--help'], io);
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     println(io, overview());
     return argv.length === 0 ? EXIT_USAGE : EXIT_OK;
+  }
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    println(io, `kafka-forwarder ${BUILD_INFO.version} (Node.js ${BUILD_INFO.node})`);
+    return EXIT_OK;
   }
   const command = findCommand(argv);
   if (command === undefined) {
@@ -65,7 +73,15 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
       for (const member of group) println(io, `  ${member.path.join(' ').padEnd(14)}  ${member.summary}`);
       return argv[1] === undefined ? EXIT_USAGE : EXIT_OK;
     }
-    eprintln(io, `kafka-forwarder: unknown command "${argv.slice(0, group.length > 0 ? 2 : 1).join(' ')}"\n`);
+    const unknown = argv.slice(0, group.length > 0 ? 2 : 1).join(' ');
+    const guess = closest(
+      unknown,
+      COMMANDS.map((candidate) => candidate.path.slice(0, group.length > 0 ? 2 : 1).join(' ')),
+    );
+    eprintln(
+      io,
+      `kafka-forwarder: unknown command "${unknown}"${guess === undefined ? '' : `; did you mean "${guess}"?`}\n`,
+    );
     eprintln(io, overview());
     return EXIT_USAGE;
   }

@@ -1,7 +1,9 @@
 // `${ENV_VAR}` references: any string in the file may take text from the environment, so that
 // secrets (and anything that differs per deployment) stay out of the file. `$${` writes a
 // literal `${`. A value that is nothing but one reference takes the type its setting needs, so
-// `port: ${PORT}` works.
+// `port: ${PORT}` works. As in Docker Compose and Vector:
+//   ${NAME:-default}  the default when NAME is unset or empty (${NAME-default}: only when unset);
+//   ${NAME:?message}  an error saying `message` when NAME is unset or empty (${NAME?message}: unset).
 
 import type { SettingPath, ProblemList } from './problems.ts';
 import { formatPath } from './problems.ts';
@@ -9,8 +11,9 @@ import type { SettingSchema } from './schema.ts';
 import { configSchema } from './schema.ts';
 
 const reference = /\$\$\{|\$\{([^}]*)\}?/g;
-const validName = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const wholeReference = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+/** Inside `${…}`: the name, then optionally `:-`, `-`, `:?` or `?` and the text after it. */
+const referenceBody = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])(.*))?$/s;
+const wholeReference = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-?][^}]*)?\}$/;
 
 /** The schema of the setting at `path`, if the path is one the schema declares. */
 export function schemaAt(path: SettingPath): SettingSchema | undefined {
@@ -48,25 +51,38 @@ function substituteString(
   const names: string[] = [];
   const result = text.replace(reference, (whole, name: string | undefined) => {
     if (whole === '$${') return '${';
-    if (name === undefined || !whole.endsWith('}') || !validName.test(name)) {
-      problems.add(
+    const parts = name === undefined || !whole.endsWith('}') ? null : referenceBody.exec(name);
+    if (parts === null) {
+      problems.addRoot(
         path,
         'has a `${` that does not start a `${NAME}` environment reference',
-        'write `${NAME}` with a name of letters, digits and underscores, or `$${` for a literal `${`',
+        'write `${NAME}` (or `${NAME:-default}`, `${NAME:?message}`) with a name of letters, digits and underscores, or `$${` for a literal `${`',
       );
       return whole;
     }
-    const value = env[name];
-    if (value === undefined) {
-      problems.add(
+    const [, variable, colon, operator, operand] = parts;
+    const value = env[variable];
+    // With the colon, an empty value counts as unset.
+    const missing = value === undefined || (colon === ':' && value === '');
+    if (!missing) {
+      names.push(variable);
+      return value;
+    }
+    if (operator === '-') return operand;
+    if (operator === '?') {
+      problems.addRoot(
         path,
-        `refers to the environment variable ${name}, which is not set`,
-        `set ${name} in the forwarder's environment`,
+        `needs the environment variable ${variable}${value === undefined ? ', which is not set' : ', which is empty'}${operand === '' ? '' : `: ${operand}`}`,
+        `set ${variable} in the forwarder's environment`,
       );
       return whole;
     }
-    names.push(name);
-    return value;
+    problems.addRoot(
+      path,
+      `refers to the environment variable ${variable}, which is ${value === undefined ? 'not set' : 'empty'}`,
+      `set ${variable} in the forwarder's environment, or give a default: \${${variable}:-default}`,
+    );
+    return whole;
   });
   if (names.length > 0) origins.set(formatPath(path), `environment variable ${names.join(', ')}`);
   return wholeReference.test(text) ? typed(result, schemaAt(path)) : result;

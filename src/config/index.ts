@@ -17,3 +17,4 @@ export { parseBootstrapServers } from './bootstrap-servers.ts';
 export type * from './types.ts';
 export type { Compression, ConnectionConfig, ConnectionSettings, ForwarderConfig, OutputConfig } from './types.ts';
 export { levenshtein } from './did-you-mean.ts';
+export { closest } from './did-you-mean.ts';

@@ -32,9 +32,20 @@ export function formatProblem(problem: ConfigProblem): string {
 /** Collects problems while the loader checks the whole file. */
 export class ProblemList {
   readonly items: ConfigProblem[] = [];
+  /** Settings whose value could not be made at all (an unset variable): what else is said of them follows from that. */
+  readonly #unmade = new Set<string>();
 
   add(path: SettingPath | string, problem: string, fix: string): void {
-    this.items.push({ path: typeof path === 'string' ? path : formatPath(path), problem, fix });
+    const where = typeof path === 'string' ? path : formatPath(path);
+    for (const unmade of this.#unmade)
+      if (where === unmade || where.startsWith(`${unmade}.`) || where.startsWith(`${unmade}[`)) return;
+    this.items.push({ path: where, problem, fix });
+  }
+
+  /** Adds the problem and drops any later one about the same setting (its follow-ons). */
+  addRoot(path: SettingPath | string, problem: string, fix: string): void {
+    this.add(path, problem, fix);
+    this.#unmade.add(typeof path === 'string' ? path : formatPath(path));
   }
 
   get isEmpty(): boolean {

@@ -366,12 +366,17 @@ export class ConnectionRunner {
 
   async #deadLetterNow(seqs: readonly bigint[], reason: string, payload?: Buffer): Promise<void> {
     for (const seq of seqs) {
+      let id: number | null;
       try {
-        await this.#options.spool.deadLetter(this.#name, seq, reason, payload);
+        id = await this.#options.spool.deadLetter(this.#name, seq, reason, payload);
       } catch (error) {
         this.#logger.error({ err: error, seq: String(seq) }, 'could not move a batch to the dead letters');
         continue;
       }
+      if (id === null) continue;
+      // Reasons start with the error code ("RECORD_TOO_LARGE: ..."): a label of bounded cardinality.
+      const code = /^[A-Z_]+/.exec(reason)?.[0] ?? 'UNKNOWN';
+      this.#options.metrics.deadLettered.inc({ connection: this.#name, code });
       this.#logger.warn({ seq: String(seq), reason }, 'batch moved to the dead letters');
     }
   }

@@ -69,7 +69,9 @@ class WorkerSpool implements Spool {
     };
     this.#logger = options.logger;
     this.#clock = options.clock ?? Date.now;
-    this.#worker = new Worker(new URL('./worker.ts', import.meta.url), {
+    // The worker is a sibling module: worker.ts when run from the sources, worker.js once built.
+    const workerFile = import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js';
+    this.#worker = new Worker(new URL(workerFile, import.meta.url), {
       workerData: this.#options,
       // The worker's garbage is short-lived row objects; a small young generation keeps its RSS down.
       resourceLimits: { maxYoungGenerationSizeMb: 8 },

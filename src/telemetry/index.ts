@@ -2,3 +2,5 @@
 export { createLogger } from './logger.ts';
 export type { Logger } from './logger.ts';
 export { Metrics } from './metrics.ts';
+export { BUILD_INFO } from './build-info.ts';
+export type { BuildInfo } from './build-info.ts';

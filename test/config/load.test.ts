@@ -309,10 +309,52 @@ void describe('secrets from the environment and from files', () => {
     const raw = minimal();
     raw.outputs[0].username = '${KAFKA_USER}';
     raw.outputs[0].password = '${KAFKA_PASSWORD}';
-    raw.outputs[0].topic = 'events-${bad-name}';
+    raw.outputs[0].topic = 'events-${bad name}';
     const { problems } = await problemsOf(buildConfig(raw, { env: {} }));
     assert.deepEqual(paths(problems), ['outputs[0].topic', 'outputs[0].username', 'outputs[0].password']);
     assert.match(problemAt(problems, 'outputs[0].password').problem, /KAFKA_PASSWORD, which is not set/);
+  });
+
+  void it('takes ${VAR:-default} when the variable is unset (or empty), ${VAR-default} only when unset', async () => {
+    const raw = minimal();
+    raw.server = { port: '${PORT:-8080}', host: '${HOST-127.0.0.1}' };
+    raw.outputs[0].topic = '${TOPIC:-events}-${REGION:-eu}';
+    const config = await buildConfig(raw, { env: { TOPIC: '' } });
+    assert.equal(config.server.port, 8080);
+    assert.equal(config.server.host, '127.0.0.1');
+    // Set but empty: `-` keeps the empty value (and then the schema refuses an empty host).
+    const empty = await problemsOf(buildConfig(raw, { env: { HOST: '' } }));
+    assert.deepEqual(paths(empty.problems), ['server.host']);
+    assert.equal(config.outputs[0].topic, 'events-eu');
+    const set = await buildConfig(raw, { env: { PORT: '9999', HOST: '0.0.0.0', TOPIC: 'clicks', REGION: 'us' } });
+    assert.equal(set.server.port, 9999);
+    assert.equal(set.server.host, '0.0.0.0');
+    assert.equal(set.outputs[0].topic, 'clicks-us');
+  });
+
+  void it('${VAR:?message} reports the message when the variable is unset or empty', async () => {
+    const raw = minimal();
+    raw.outputs[0].username = 'svc';
+    raw.outputs[0].password = '${KAFKA_PASSWORD:?the SASL password of the kafka-forwarder user}';
+    const { problems } = await problemsOf(buildConfig(raw, { env: { KAFKA_PASSWORD: '' } }));
+    assert.deepEqual(paths(problems), ['outputs[0].password']);
+    assert.match(
+      problemAt(problems, 'outputs[0].password').problem,
+      /needs the environment variable KAFKA_PASSWORD, which is empty: the SASL password of the kafka-forwarder user/,
+    );
+    const config = await buildConfig(raw, { env: { KAFKA_PASSWORD: 'pw' } });
+    assert.equal(config.outputs[0].password, 'pw');
+  });
+
+  void it('an unset variable is the one problem reported for its setting, without follow-ons', async () => {
+    const raw = minimal();
+    raw.server = { port: '${PORT}' };
+    raw.outputs[0].bootstrap_servers = '${KAFKA_BROKERS}';
+    const { problems } = await problemsOf(buildConfig(raw, { env: {} }));
+    assert.deepEqual(paths(problems).sort(), ['outputs[0].bootstrap_servers', 'server.port']);
+    assert.match(problemAt(problems, 'server.port').problem, /PORT, which is not set/);
+    assert.match(problemAt(problems, 'server.port').fix, /\$\{PORT:-default\}/);
+    assert.match(problemAt(problems, 'outputs[0].bootstrap_servers').problem, /KAFKA_BROKERS, which is not set/);
   });
 
   void it('reads *_file settings relative to the configuration file and trims line breaks from secrets', async () => {

@@ -66,8 +66,11 @@ test('a wrong password pauses the output, keeps every batch, and the right one d
   assert.doesNotMatch(warnings, /not-the-password/);
 
   const metrics = await metricsText(wrong.url);
-  assert.match(metrics, /kf_output_state\{output="kafka",state="paused",reason="SASL_AUTHENTICATION_FAILED"\} 1/);
-  assert.match(metrics, /kf_retries_total\{output="kafka",class="configuration"\} [1-9]/);
+  assert.match(
+    metrics,
+    /kafka_forwarder_output_state\{output="kafka",state="paused",reason="SASL_AUTHENTICATION_FAILED"\} 1/,
+  );
+  assert.match(metrics, /kafka_forwarder_retries_total\{output="kafka",class="configuration"\} [1-9]/);
   assert.equal(localSpool(wrong.forwarder).stats().backlog[CONNECTION], 3);
   await wrong.close();
 

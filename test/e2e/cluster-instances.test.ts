@@ -97,7 +97,7 @@ function startLoad(target: Deployment, instances: readonly ForwarderChild[], run
 
 async function assignedPartitions(child: ForwarderChild): Promise<number> {
   const { body } = await httpGet(child.port, '/metrics');
-  return metricValue(body, 'kf_intake_assigned_partitions') ?? 0;
+  return metricValue(body, 'kafka_forwarder_intake_assigned_partitions') ?? 0;
 }
 
 /** Waits until the running instances share every intake partition, each holding some. */
@@ -260,7 +260,7 @@ test(
     assert.deepEqual(report.duplicates, [], 'each source_request_id forwarded once');
     const { body } = await httpGet(c.port, '/metrics');
     assert.ok(
-      (metricValue(body, 'kf_batches_deduplicated_total', { input: 'e2e' }) ?? 0) >= 2,
+      (metricValue(body, 'kafka_forwarder_batches_deduplicated_total', { input: 'e2e' }) ?? 0) >= 2,
       'the new owner counted the resends',
     );
   },

@@ -97,11 +97,13 @@ test('one instance: every batch is written to the intake before the 202 and forw
   }
 
   const metrics = await metricsText(forwarder.url);
-  assert.match(metrics, /^kf_intake_assigned_partitions 4$/m);
-  assert.match(metrics, /^kf_intake_rebuild_seconds_count 4$/m, 'each partition taken over once');
+  assert.match(metrics, /^kafka_forwarder_intake_assigned_partitions 4$/m);
+  assert.match(metrics, /^kafka_forwarder_intake_rebuild_seconds_count 4$/m, 'each partition taken over once');
   // Lag per partition and connection, down to 0 once everything is acknowledged.
   const lags = await waitFor('the intake lag to be reported as 0', async () => {
-    const found = [...(await metricsText(forwarder.url)).matchAll(/^kf_intake_lag_records\{(.*)\} (\d+)$/gm)];
+    const found = [
+      ...(await metricsText(forwarder.url)).matchAll(/^kafka_forwarder_intake_lag_records\{(.*)\} (\d+)$/gm),
+    ];
     return found.length === 4 && found.every((match) => match[2] === '0') ? found : undefined;
   });
   assert.ok(lags.every((match) => match[1].includes(`connection="${CONNECTION}"`)));

@@ -70,7 +70,14 @@ for (const kind of SPOOL_KINDS) {
           // The gauge counts the dead-letter store: the local spool's table, or the dead-letter topic
           // that instances share (counted every few seconds).
           await waitFor('the dead-letter gauge', async () =>
-            /^kf_dead_letters 1$/m.test(await metricsText(forwarder.url)) ? true : undefined,
+            /^kafka_forwarder_dead_letters 1$/m.test(await metricsText(forwarder.url)) ? true : undefined,
+          );
+          assert.match(
+            await metricsText(forwarder.url),
+            new RegExp(
+              `^kafka_forwarder_dead_letters_total\\{connection="${CONNECTION}",code="RECORD_TOO_LARGE"\\} 1$`,
+              'm',
+            ),
           );
           assert.deepEqual(forwarder.forwarder.outputs(), [{ output: 'kafka', state: 'ok' }]);
         } finally {

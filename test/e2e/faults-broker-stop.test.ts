@@ -80,10 +80,15 @@ test(
     assert.ok(duringOutage > 0, 'the forwarder kept accepting (into the spool) while Kafka was down');
     assert.deepEqual(report.missing, [], 'every accepted event arrived');
     assert.deepEqual(report.orderViolations, [], "each user's events stay in order");
-    const backlog = await waitForMetric(forwarder.port, 'kf_spool_backlog_records', (value) => value === 0, {
-      labels: { connection: CONNECTION_NAME },
-      timeoutMs: 30_000,
-    });
+    const backlog = await waitForMetric(
+      forwarder.port,
+      'kafka_forwarder_spool_backlog_records',
+      (value) => value === 0,
+      {
+        labels: { connection: CONNECTION_NAME },
+        timeoutMs: 30_000,
+      },
+    );
     assert.equal(backlog, 0, 'the spool backlog drains once every record is acknowledged');
   },
 );

@@ -62,7 +62,7 @@ async function readyz(port: number): Promise<{ status: number; reason?: string }
 }
 
 async function spoolRecords(port: number): Promise<number | undefined> {
-  return metricValue((await httpGet(port, '/metrics')).body, 'kf_spool_records');
+  return metricValue((await httpGet(port, '/metrics')).body, 'kafka_forwarder_spool_records');
 }
 
 /** Load with events of ~2 KB until the forwarder has refused with 429 for a while. */

@@ -118,7 +118,7 @@ async function runCaptured(
     delivered = report.events;
   } else {
     // Wait for the authentication failure to be reported (the output pauses).
-    await waitForMetric(child.port, 'kf_output_state', (value) => value === 1, {
+    await waitForMetric(child.port, 'kafka_forwarder_output_state', (value) => value === 1, {
       labels: { state: 'paused' },
       timeoutMs: 20_000,
     });

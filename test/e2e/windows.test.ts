@@ -53,7 +53,9 @@ for (const kind of SPOOL_KINDS) {
         // The runner reads the spool asynchronously after the 202: poll until both windows are open
         // (the window is long enough that they cannot have closed by then).
         await waitFor('two open windows', async () =>
-          /kf_open_windows\{connection="app-to-kafka"\} 2/.test(await metricsText(forwarder.url)) ? true : undefined,
+          /kafka_forwarder_open_windows\{connection="app-to-kafka"\} 2/.test(await metricsText(forwarder.url))
+            ? true
+            : undefined,
         );
         const records = await consumeRecords(cluster, topic, 2);
         const byKey = new Map(records.map((record) => [record.key, eventNames(record)]));
@@ -108,7 +110,9 @@ for (const kind of SPOOL_KINDS) {
       const first = await startKafkaTestForwarder(setup);
       assert.equal(await postRaw(first.url, `[${[batch(9, 'r1'), batch(9, 'r2')].join(',')}]`, true), 202);
       await waitFor('the window to open', async () =>
-        /kf_open_windows\{connection="app-to-kafka"\} 1/.test(await metricsText(first.url)) ? true : undefined,
+        /kafka_forwarder_open_windows\{connection="app-to-kafka"\} 1/.test(await metricsText(first.url))
+          ? true
+          : undefined,
       );
       assert.equal(backlogOf(first.forwarder), 2);
       await first.close(); // the window is not due yet: its batches stay in the spool

@@ -27,6 +27,8 @@ export interface ServeOptions {
    * command the README documents (the config then comes through KAFKA_FORWARDER_CONFIG).
    */
   readonly via?: 'cli' | 'npm-start';
+  /** An executable to run as the command instead (e.g. an installed package's bin), with the same arguments. */
+  readonly command?: string;
   /** Node flags for the CLI process (e.g. the server's V8 flags, --cpu-prof); not with npm-start. */
   readonly nodeArgs?: readonly string[];
   /** Shell commands run before exec'ing node, e.g. `trap '' XFSZ; ulimit -f 4096` (cli only). */
@@ -45,10 +47,15 @@ export async function startServe(configPath: string, options: ServeOptions = {})
           env: { ...process.env, ...options.env, KAFKA_FORWARDER_CONFIG: configPath },
           stdio: ['ignore', 'pipe', 'pipe'],
         })
-      : spawnCli(
-          [...(options.nodeArgs ?? []), CLI_ENTRY, 'serve', '--config', configPath, ...logLevelArgs(configPath)],
-          options,
-        );
+      : options.command !== undefined
+        ? spawn(options.command, ['serve', '--config', configPath, ...logLevelArgs(configPath)], {
+            env: { ...process.env, ...options.env },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          })
+        : spawnCli(
+            [...(options.nodeArgs ?? []), CLI_ENTRY, 'serve', '--config', configPath, ...logLevelArgs(configPath)],
+            options,
+          );
   const chunks: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));

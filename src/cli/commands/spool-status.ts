@@ -149,20 +149,20 @@ async function printFromMetrics(config: ForwarderConfig, io: CliIo): Promise<num
   }
   const samples = text
     .split('\n')
-    .filter((line) => /^kf_(spool_|dead_letters)/.test(line))
+    .filter((line) => /^kafka_forwarder_(spool_|dead_letters)/.test(line))
     .map((line) => line.trim());
   const value = (name: string): string => samples.find((line) => line.startsWith(`${name} `))?.split(' ')[1] ?? '?';
   println(io, `Spool ${config.spool.path} (from ${url}):`);
-  println(io, `  records:      ${value('kf_spool_records')}`);
-  const bytes = Number(value('kf_spool_bytes'));
+  println(io, `  records:      ${value('kafka_forwarder_spool_records')}`);
+  const bytes = Number(value('kafka_forwarder_spool_bytes'));
   println(
     io,
     `  bytes:        ${Number.isFinite(bytes) ? formatBytes(bytes) : '?'} of ${formatBytes(config.spool.maxBytes)}`,
   );
-  const age = Number(value('kf_spool_oldest_age_seconds'));
+  const age = Number(value('kafka_forwarder_spool_oldest_age_seconds'));
   println(io, `  oldest:       ${Number.isFinite(age) ? formatDuration(age * 1000) : '?'}`);
-  println(io, `  dead letters: ${value('kf_dead_letters')}`);
-  for (const line of samples.filter((sample) => sample.startsWith('kf_spool_backlog_records{'))) {
+  println(io, `  dead letters: ${value('kafka_forwarder_dead_letters')}`);
+  for (const line of samples.filter((sample) => sample.startsWith('kafka_forwarder_spool_backlog_records{'))) {
     const connection = /connection="([^"]*)"/.exec(line)?.[1] ?? '?';
     println(io, `  backlog ${connection} (→ ${outputOf(config, connection)}): ${line.split(' ').at(-1)}`);
   }

@@ -111,7 +111,7 @@ export async function readDeadLetters(
 
 /**
  * How many dead letters the topic holds, kept by reading on from where the last count stopped
- * (the topic is shared by every instance, so this counts theirs too): for the kf_dead_letters
+ * (the topic is shared by every instance, so this counts theirs too): for the kafka_forwarder_dead_letters
  * gauge. A deleted or replayed dead letter is tombstoned, which takes it off the count.
  */
 export class DeadLetterCount {
