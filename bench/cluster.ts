@@ -60,7 +60,7 @@ function log(line: string): void {
 }
 
 async function metricsOf(instances: readonly ForwarderChild[]): Promise<string[]> {
-  return Promise.all(instances.map(async (child) => (await httpGet(child.port, '/metrics')).body));
+  return Promise.all(instances.map(async (child) => (await httpGet(child.adminPort, '/metrics')).body));
 }
 
 interface Result {

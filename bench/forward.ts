@@ -124,7 +124,7 @@ interface Throughput {
 
 async function throughputRun(name: string, sendAsBatch: boolean): Promise<Throughput> {
   const phase = await startPhase(name, { sendAsBatch, batchWindowMs: 1_000 });
-  const { port } = phase.forwarder;
+  const { port, adminPort } = phase.forwarder;
   const started = performance.now();
   const load = new LoadGenerator({
     port,
@@ -143,7 +143,7 @@ async function throughputRun(name: string, sendAsBatch: boolean): Promise<Throug
   // Per event: one record per event. Batched: every accepted event is in an acknowledged record once
   // the backlog is empty.
   const text = await waitProduced(
-    port,
+    adminPort,
     (body) =>
       sendAsBatch
         ? metricValue(body, 'kafka_forwarder_spool_backlog_records') === 0
@@ -180,7 +180,7 @@ async function latencyRun(eventsPerSecond: number): Promise<void> {
   }).start();
   const result = await load.finished();
   const text = await waitProduced(
-    phase.forwarder.port,
+    phase.forwarder.adminPort,
     (body) =>
       (metricValue(body, 'kafka_forwarder_records_produced_total', { output: OUTPUT_NAME }) ?? 0) >=
       result.acceptedEvents,
@@ -206,7 +206,7 @@ async function latencyRun(eventsPerSecond: number): Promise<void> {
 
 async function memoryRun(totalEvents: number, devices: number): Promise<void> {
   const phase = await startPhase('memory', { sendAsBatch: true, batchWindowMs: 600_000, spoolMaxBytes: 8 * 1024 ** 3 });
-  const { port, pid } = phase.forwarder;
+  const { port, adminPort, pid } = phase.forwarder;
   const eventsPerBatch = Math.max(1, Math.round(totalEvents / devices));
   const batchesPerBulk = 50;
   const auth = basicAuth(phase.apiKey, phase.apiSecret);
@@ -246,7 +246,7 @@ async function memoryRun(totalEvents: number, devices: number): Promise<void> {
   agent.destroy();
   const seconds = (performance.now() - started) / 1000;
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const text = await metrics(port);
+  const text = await metrics(adminPort);
   const windows = metricValue(text, 'kafka_forwarder_open_windows') ?? 0;
   const spoolBytes = metricValue(text, 'kafka_forwarder_spool_bytes') ?? 0;
   const heap = metricValue(text, 'nodejs_heap_size_used_bytes');

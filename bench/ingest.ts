@@ -77,6 +77,7 @@ async function startServer(spoolDir: string, mode: 'full' | 'ingest-only') {
     JSON.stringify({
       log_level: 'silent',
       server: { host: '127.0.0.1', port: 0 },
+      admin: { host: '127.0.0.1', port: 0 },
       spool: { path: spoolDir, max_bytes: 8 * 1024 ** 3 },
       inputs: [{ name: 'bench', credentials: [{ api_key: 'bench-key', api_secret: 'bench-secret' }] }],
       // Nothing listens on port 1: every accepted batch stays in the spool, as when Kafka is down.

@@ -48,7 +48,7 @@ function log(line: string): void {
 }
 
 async function metric(child: ForwarderChild, name: string, labels?: Record<string, string>): Promise<number> {
-  return metricValue((await httpGet(child.port, '/metrics')).body, name, labels) ?? 0;
+  return metricValue((await httpGet(child.adminPort, '/metrics')).body, name, labels) ?? 0;
 }
 
 /** Polls `probe` every 50 ms until it returns true; throws after the step's time limit. */

@@ -89,6 +89,9 @@ log_level: warn
 server:
   host: 127.0.0.1
   port: 0 # any free port
+admin:
+  host: 127.0.0.1
+  port: 0 # any free port: /metrics, /healthz, /readyz
 spool:
   path: ${path.join(workDir, 'spool')}
   max_bytes: 104857600
@@ -142,7 +145,8 @@ connections:
   }
   forwarder = await startForwarder(config, { logger: createLogger({ level: 'warn' }) });
   const url = `http://127.0.0.1:${forwarder.address.port}`;
-  say(`   server listening on ${url} (POST /v2/events, /v2/bulkevents; GET /metrics, /healthz, /readyz)`);
+  say(`   server listening on ${url} (POST /v2/events, /v2/bulkevents)`);
+  say(`   admin listener on http://127.0.0.1:${forwarder.adminAddress.port} (GET /metrics, /healthz, /readyz)`);
 
   step(4, `Sending ${SESSIONS} sessions with the official mParticle Node SDK`);
   const samples = buildSampleBatches(SESSIONS);

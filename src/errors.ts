@@ -32,6 +32,11 @@ export const errorRegistry = define({
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Content-Type must be application/json, not {contentType}.' },
   UNSUPPORTED_ENCODING: { status: 415, message: 'Content-Encoding must be gzip or identity, not {encoding}.' },
   NOT_FOUND: { status: 404, message: 'No such endpoint: {method} {path}.' },
+  ADMIN_ENDPOINT: {
+    status: 404,
+    message:
+      '{path} is served on the admin listener (admin.host and admin.port, 127.0.0.1:9464 by default), not on the ingest port.',
+  },
   METHOD_NOT_ALLOWED: { status: 405, message: '{method} is not allowed on {path}.' },
   SERVER_BUSY: {
     status: 429,

@@ -17,7 +17,7 @@ import { createIngestHandler } from './sources/events-api/index.ts';
 import { buildOpenApiDocument } from './sources/events-api/index.ts';
 import { createEventsApiServer } from './sources/events-api/index.ts';
 import type { Logger } from './telemetry/index.ts';
-import { Metrics } from './telemetry/index.ts';
+import { createAdminServer, Metrics } from './telemetry/index.ts';
 import { ForwarderError } from './errors.ts';
 
 /** How long past server.shutdown_timeout_ms a stop still waits for acknowledgements to reach the spool. */
@@ -32,7 +32,10 @@ export interface OutputStatus {
 }
 
 export interface Forwarder {
+  /** The ingest listener (server.host:server.port). */
   readonly address: AddressInfo;
+  /** The admin listener (admin.host:admin.port): /metrics, /healthz, /readyz. */
+  readonly adminAddress: AddressInfo;
   /** The local spool (spool.kind: local). */
   readonly spool?: Spool;
   /** The Kafka spool (spool.kind: kafka). */
@@ -107,34 +110,48 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
     });
 
   const openapi = buildOpenApiDocument();
-  const server = createEventsApiServer(
-    {
-      ingest,
-      metrics,
-      logger,
-      openapi: () => openapi,
-      notReadyReason: () => {
-        if (config.spool.kind === 'kafka')
-          return intake === undefined ? 'opening the intake topic' : intake.notReadyReason();
-        if (spool === undefined) return 'recovering the spool';
-        if (spool.state === 'full')
-          return spool.stats().fullReason === 'disk'
-            ? "the spool's disk has less free space than spool.min_free_disk_bytes"
-            : 'the spool is above its high-water mark';
-        if (spool.state === 'unavailable') return 'the spool is not writable';
-        return null;
-      },
-      // A paused output needs a person: say so where orchestration and on-call look. Batches are
-      // still accepted and kept meanwhile; the spool's high-water mark bounds for how long.
-      degradedReasons: () =>
-        outputs()
-          .filter((output) => output.state === 'paused')
-          .map((output) => `output ${output.output} is paused: ${output.reason} (${output.code}); ${output.fix}`),
+  const server = createEventsApiServer({ ingest, metrics, logger, openapi: () => openapi }, config.server.tls);
+  const admin = createAdminServer({
+    metrics,
+    logger,
+    notReadyReason: () => {
+      if (config.spool.kind === 'kafka')
+        return intake === undefined ? 'opening the intake topic' : intake.notReadyReason();
+      if (spool === undefined) return 'recovering the spool';
+      if (spool.state === 'full')
+        return spool.stats().fullReason === 'disk'
+          ? "the spool's disk has less free space than spool.min_free_disk_bytes"
+          : 'the spool is above its high-water mark';
+      if (spool.state === 'unavailable') return 'the spool is not writable';
+      return null;
     },
-    config.server.tls,
+    // A paused output needs a person: say so where orchestration and on-call look. Batches are
+    // still accepted and kept meanwhile; the spool's high-water mark bounds for how long.
+    degradedReasons: () =>
+      outputs()
+        .filter((output) => output.state === 'paused')
+        .map((output) => `output ${output.output} is paused: ${output.reason} (${output.code}); ${output.fix}`),
+  });
+  // The admin listener first: probes and scrapers see the start-up (recovering, not ready) too.
+  const adminAddress = await admin.listen(config.admin.port, config.admin.host);
+  let address: AddressInfo;
+  try {
+    address = await server.listen(config.server.port, config.server.host);
+  } catch (error) {
+    await admin.close();
+    throw error;
+  }
+  logger.info(
+    { listening: `${address.address}:${address.port}`, admin: `${adminAddress.address}:${adminAddress.port}` },
+    'listening; recovering the spool',
   );
-  const address = await server.listen(config.server.port, config.server.host);
-  logger.info({ listening: `${address.address}:${address.port}` }, 'listening; recovering the spool');
+  const stopListening = {
+    async close(ms: number) {
+      admin.markShuttingDown();
+      await server.close(ms);
+    },
+  };
+  const closeAdmin = (): Promise<void> => admin.close();
 
   if (config.spool.kind === 'kafka') {
     let cluster: { intake: KafkaSpool; tasks: PartitionTasks };
@@ -142,6 +159,7 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
       cluster = await startClusterProcessing(config, { outputSettings, sinks, metrics, logger });
     } catch (error) {
       await server.close(0);
+      await admin.close();
       throw error;
     }
     intake = cluster.intake;
@@ -153,12 +171,14 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
     logger.info({ address: `${address.address}:${address.port}` }, 'ready once the consumer group is joined');
     return {
       address,
+      adminAddress,
       intake: cluster.intake,
       metrics,
       outputs,
       close: closeOnce({
         shutdownTimeoutMs: config.server.shutdownTimeoutMs,
-        server,
+        server: stopListening,
+        closeAdmin,
         processing: cluster.tasks,
         sinks: [...sinks.values()],
         stopStats: stopIntakeStats,
@@ -181,6 +201,7 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
     });
   } catch (error) {
     await server.close(0);
+    await admin.close();
     throw error;
   }
   logger.info({ recovery: openedSpool.recovery }, 'spool opened');
@@ -219,12 +240,14 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
 
   return {
     address,
+    adminAddress,
     spool: openedSpool,
     metrics,
     outputs,
     close: closeOnce({
       shutdownTimeoutMs: config.server.shutdownTimeoutMs,
-      server,
+      server: stopListening,
+      closeAdmin,
       processing: {
         stop: (ms) => Promise.all(runners.map((runner) => runner.stop(ms))).then(() => undefined),
         settled: (ms) => Promise.all(runners.map((runner) => runner.settled(ms))).then(() => undefined),
@@ -245,6 +268,8 @@ interface CloseParts {
   readonly sinks: readonly KafkaSink[];
   readonly stopStats: () => void;
   readonly closeStore: (ms: number) => Promise<void>;
+  /** Last: /metrics and /readyz answer through the drain. */
+  readonly closeAdmin: () => Promise<void>;
   readonly logger: Logger;
 }
 
@@ -266,6 +291,7 @@ function closeOnce(parts: CloseParts): () => Promise<void> {
       await parts.processing.settled(left() + ACK_GRACE_MS);
       parts.stopStats();
       await parts.closeStore(left());
+      await parts.closeAdmin();
       parts.logger.info('stopped');
     })();
     return closed;

@@ -37,7 +37,7 @@ async function ingestOnly() {
     metrics,
     logger,
   });
-  const server = createEventsApiServer({ ingest, metrics, logger, openapi: () => ({}), notReadyReason: () => null });
+  const server = createEventsApiServer({ ingest, metrics, logger, openapi: () => ({}) });
   const address = await server.listen(config.server.port, config.server.host);
   return {
     port: address.port,

@@ -7,6 +7,7 @@ export {
   defaultConnectionSettings,
   defaultOutputSettings,
   defaultServerConfig,
+  defaultAdminConfig,
   defaultSpoolConfig,
   defaultLogLevel,
 } from './schema.ts';

@@ -12,7 +12,7 @@
 
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
-import type { ConnectionSettings, LogLevel, OutputConfig, ServerConfig, SpoolConfig } from './types.ts';
+import type { AdminConfig, ConnectionSettings, LogLevel, OutputConfig, ServerConfig, SpoolConfig } from './types.ts';
 
 type MparticleTable = 'Configuration Settings' | 'Connection Settings';
 
@@ -354,6 +354,24 @@ const serverSchema: SettingSchema = {
   },
 };
 
+const adminSchema: SettingSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  description:
+    'The admin listener: `GET /metrics` (Prometheus), `/healthz` (liveness) and `/readyz` (readiness), apart from the public ingest port. Loopback by default, so nothing operational is exposed where the Events API is; in a container or pod set `host: 0.0.0.0` for the probes and the scraper.',
+  properties: {
+    host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Address the admin listener binds.' },
+    port: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 65535,
+      default: 9464,
+      description: "Port of the admin listener (9464, Prometheus' default for exporters); 0 picks a free one.",
+    },
+  },
+};
+
 const intakeSchema: SettingSchema = {
   type: 'object',
   additionalProperties: false,
@@ -479,6 +497,7 @@ export const configSchema: SettingSchema = {
       description: 'Least severe log level written.',
     },
     server: serverSchema,
+    admin: adminSchema,
     spool: spoolSchema,
     inputs: {
       type: 'array',
@@ -573,5 +592,6 @@ export const defaultOutputSettings: Readonly<OutputDefaults> = deepFreeze(
 export const defaultServerConfig: Readonly<Omit<ServerConfig, 'tls'>> = deepFreeze(
   defaultsOf(serverSchema) as unknown as ServerConfig,
 );
+export const defaultAdminConfig: Readonly<AdminConfig> = deepFreeze(defaultsOf(adminSchema) as unknown as AdminConfig);
 export const defaultSpoolConfig: Readonly<SpoolConfig> = deepFreeze(defaultsOf(spoolSchema) as unknown as SpoolConfig);
 export const defaultLogLevel = configSchema.properties?.log_level.default as LogLevel;

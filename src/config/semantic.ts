@@ -320,6 +320,20 @@ class Checker {
       );
     }
   }
+
+  admin(admin: unknown, server: unknown): void {
+    if (!isNode(admin) || !isNode(server)) return;
+    const { host, port } = admin;
+    if (typeof port !== 'number' || port === 0 || port !== server.port) return;
+    const wildcard = (address: unknown): boolean => address === '0.0.0.0' || address === '::';
+    if (host === server.host || wildcard(host) || wildcard(server.host)) {
+      this.add(
+        ['admin', 'port'],
+        `is the ingest port too (server.port ${port})`,
+        'give the admin listener a port of its own (the default is 9464), so that probes and scrapers never share the ingest port',
+      );
+    }
+  }
 }
 
 /** Adds every cross-setting problem of `document` (snake_case, defaults applied, files read). */
@@ -330,6 +344,7 @@ export function checkSemantics(document: unknown, problems: ProblemList, origins
   const outputs = nodes(document.outputs);
   const connections = nodes(document.connections);
   checker.server(document.server);
+  checker.admin(document.admin, document.server);
   const inputNames = checker.uniqueNames(inputs, 'inputs');
   checker.inputs(inputs);
   const outputNames = checker.uniqueNames(outputs, 'outputs');

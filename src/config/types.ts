@@ -99,6 +99,12 @@ export interface ServerConfig {
   shutdownTimeoutMs: number;
 }
 
+/** The admin listener: /metrics, /healthz and /readyz, apart from the ingest port. */
+export interface AdminConfig {
+  host: string;
+  port: number;
+}
+
 /**
  * Cluster mode's intake (spool.kafka): a Kafka cluster declared like an output (its topic is the
  * intake topic), plus the consumer group and the topics cluster mode keeps there.
@@ -128,6 +134,7 @@ export interface SpoolConfig {
 
 export interface ForwarderConfig {
   server: ServerConfig;
+  admin: AdminConfig;
   spool: SpoolConfig;
   logLevel: LogLevel;
   inputs: InputConfig[];

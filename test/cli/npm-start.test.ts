@@ -60,8 +60,8 @@ test('SIGTERM to the `npm start` pid stops the server cleanly and loses nothing'
     logLevel: 'info',
   });
   served = await startServe(configPath, { via: 'npm-start' });
-  const port = served.port;
-  await waitUntil('ready', async () => (await httpGet(port, '/readyz')).status === 200, 30_000);
+  const { port, adminPort } = served;
+  await waitUntil('ready', async () => (await httpGet(adminPort, '/readyz')).status === 200, 30_000);
   servers = childrenOf(served.pid);
   assert.equal(servers.length, 1, 'npm runs the server as its one child (the script execs node)');
 

@@ -10,6 +10,7 @@ import {
   defaultConnectionSettings,
   defaultOutputSettings,
   defaultServerConfig,
+  defaultAdminConfig,
   defaultSpoolConfig,
   loadConfig,
   parseConfig,
@@ -154,6 +155,28 @@ void describe('reporting problems', () => {
       error.message,
       /^The configuration in \/etc\/kf\.yaml is not valid:\n- inputs: needs at least 1 entry/,
     );
+  });
+
+  void it('puts the admin listener on 127.0.0.1:9464 unless told otherwise', async () => {
+    assert.deepEqual((await buildConfig(minimal())).admin, { host: '127.0.0.1', port: 9464 });
+    assert.deepEqual(defaultAdminConfig, { host: '127.0.0.1', port: 9464 });
+    const moved = await buildConfig({ ...minimal(), admin: { host: '0.0.0.0', port: 9000 } });
+    assert.deepEqual(moved.admin, { host: '0.0.0.0', port: 9000 });
+  });
+
+  void it('refuses an admin listener on the ingest port, with the fix', async () => {
+    const { problems } = await problemsOf(
+      buildConfig({ ...minimal(), server: { host: '0.0.0.0', port: 8080 }, admin: { host: '127.0.0.1', port: 8080 } }),
+    );
+    const problem = problemAt(problems, 'admin.port');
+    assert.match(problem.problem, /is the ingest port too \(server\.port 8080\)/);
+    assert.match(problem.fix ?? '', /a port of its own \(the default is 9464\)/);
+    // Different addresses on one port are two listeners: allowed.
+    await buildConfig({
+      ...minimal(),
+      server: { host: '127.0.0.2', port: 8080 },
+      admin: { host: '127.0.0.1', port: 8080 },
+    });
   });
 
   void it('reports a missing required setting', async () => {

@@ -23,6 +23,7 @@ type Presence<T> = { [K in keyof T]-?: object extends Pick<T, K> ? 'optional' : 
 
 const forwarder = {
   server: 'always',
+  admin: 'always',
   spool: 'always',
   logLevel: 'always',
   inputs: 'always',

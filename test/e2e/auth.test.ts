@@ -58,14 +58,14 @@ test('a wrong password pauses the output, keeps every batch, and the right one d
   assert.match(status.fix ?? '', /username\/password/);
 
   // Still ready (batches are accepted and kept), but degraded, naming the output and the fix.
-  const ready = await readiness(wrong.url);
+  const ready = await readiness(wrong.adminUrl);
   assert.equal(ready.status, 200);
   assert.equal(ready.body.status, 'degraded');
   const warnings = (ready.body.warnings ?? []).join('\n');
   assert.match(warnings, /output kafka is paused: .*SASL_AUTHENTICATION_FAILED/);
   assert.doesNotMatch(warnings, /not-the-password/);
 
-  const metrics = await metricsText(wrong.url);
+  const metrics = await metricsText(wrong.adminUrl);
   assert.match(
     metrics,
     /kafka_forwarder_output_state\{output="kafka",state="paused",reason="SASL_AUTHENTICATION_FAILED"\} 1/,
@@ -86,7 +86,7 @@ test('a wrong password pauses the output, keeps every batch, and the right one d
       'the backlog to drain',
       () => (localSpool(right.forwarder).stats().backlog[CONNECTION] ?? 0) === 0 || undefined,
     );
-    assert.equal((await readiness(right.url)).status, 200);
+    assert.equal((await readiness(right.adminUrl)).status, 200);
   } finally {
     await right.close();
   }

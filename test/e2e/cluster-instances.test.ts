@@ -96,7 +96,7 @@ function startLoad(target: Deployment, instances: readonly ForwarderChild[], run
 }
 
 async function assignedPartitions(child: ForwarderChild): Promise<number> {
-  const { body } = await httpGet(child.port, '/metrics');
+  const { body } = await httpGet(child.adminPort, '/metrics');
   return metricValue(body, 'kafka_forwarder_intake_assigned_partitions') ?? 0;
 }
 
@@ -258,7 +258,7 @@ test(
     t.diagnostic(describeReport('dedup across instances', 3, report));
     assert.deepEqual(report.missing, []);
     assert.deepEqual(report.duplicates, [], 'each source_request_id forwarded once');
-    const { body } = await httpGet(c.port, '/metrics');
+    const { body } = await httpGet(c.adminPort, '/metrics');
     assert.ok(
       (metricValue(body, 'kafka_forwarder_batches_deduplicated_total', { input: 'e2e' }) ?? 0) >= 2,
       'the new owner counted the resends',

@@ -55,7 +55,7 @@ test('one instance: every batch is written to the intake before the 202 and forw
   const intake = testIntake(4);
   const forwarder = await startKafkaTestForwarder({ cluster, topic, intake, settings: { send_as_batch: false } });
   running.push(forwarder);
-  await waitFor('readiness', async () => ((await readiness(forwarder.url)).status === 200 ? true : undefined));
+  await waitFor('readiness', async () => ((await readiness(forwarder.adminUrl)).status === 200 ? true : undefined));
 
   const users = ['11', '22', '33', '44', '9223372036854775807'];
   const perUser = 15;
@@ -96,13 +96,13 @@ test('one instance: every batch is written to the intake before the 202 and forw
     assert.ok(coordinates.has(String(id)), `batch_id ${String(id)} comes from the intake coordinates`);
   }
 
-  const metrics = await metricsText(forwarder.url);
+  const metrics = await metricsText(forwarder.adminUrl);
   assert.match(metrics, /^kafka_forwarder_intake_assigned_partitions 4$/m);
   assert.match(metrics, /^kafka_forwarder_intake_rebuild_seconds_count 4$/m, 'each partition taken over once');
   // Lag per partition and connection, down to 0 once everything is acknowledged.
   const lags = await waitFor('the intake lag to be reported as 0', async () => {
     const found = [
-      ...(await metricsText(forwarder.url)).matchAll(/^kafka_forwarder_intake_lag_records\{(.*)\} (\d+)$/gm),
+      ...(await metricsText(forwarder.adminUrl)).matchAll(/^kafka_forwarder_intake_lag_records\{(.*)\} (\d+)$/gm),
     ];
     return found.length === 4 && found.every((match) => match[2] === '0') ? found : undefined;
   });
@@ -115,7 +115,7 @@ test('a request whose batches share a partition is written without a transaction
   const intake = testIntake(4);
   const forwarder = await startKafkaTestForwarder({ cluster, topic, intake, settings: { send_as_batch: false } });
   running.push(forwarder);
-  await waitFor('readiness', async () => ((await readiness(forwarder.url)).status === 200 ? true : undefined));
+  await waitFor('readiness', async () => ((await readiness(forwarder.adminUrl)).status === 200 ? true : undefined));
 
   const singles = 5;
   for (let i = 0; i < singles; i++) assert.equal(await postRaw(forwarder.url, batch('11', i)), 202);
@@ -173,7 +173,7 @@ test('spool status gives each connection its own backlog, not only the slowest o
   const { dir } = await tempDir('cluster-status');
   const configPath = path.join(dir, 'kafka-forwarder.yaml');
   await writeFile(configPath, JSON.stringify(rawForwarderConfig({ ...setup, spoolDir: path.join(dir, 'spool') })));
-  await waitFor('readiness', async () => ((await readiness(forwarder.url)).status === 200 ? true : undefined));
+  await waitFor('readiness', async () => ((await readiness(forwarder.adminUrl)).status === 200 ? true : undefined));
 
   const users = ['11', '22', '33', '44'];
   for (const [i, mpid] of users.entries()) assert.equal(await postRaw(forwarder.url, batch(mpid, i)), 202);

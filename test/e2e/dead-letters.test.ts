@@ -70,10 +70,10 @@ for (const kind of SPOOL_KINDS) {
           // The gauge counts the dead-letter store: the local spool's table, or the dead-letter topic
           // that instances share (counted every few seconds).
           await waitFor('the dead-letter gauge', async () =>
-            /^kafka_forwarder_dead_letters 1$/m.test(await metricsText(forwarder.url)) ? true : undefined,
+            /^kafka_forwarder_dead_letters 1$/m.test(await metricsText(forwarder.adminUrl)) ? true : undefined,
           );
           assert.match(
-            await metricsText(forwarder.url),
+            await metricsText(forwarder.adminUrl),
             new RegExp(
               `^kafka_forwarder_dead_letters_total\\{connection="${CONNECTION}",code="RECORD_TOO_LARGE"\\} 1$`,
               'm',

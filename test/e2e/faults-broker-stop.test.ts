@@ -81,7 +81,7 @@ test(
     assert.deepEqual(report.missing, [], 'every accepted event arrived');
     assert.deepEqual(report.orderViolations, [], "each user's events stay in order");
     const backlog = await waitForMetric(
-      forwarder.port,
+      forwarder.adminPort,
       'kafka_forwarder_spool_backlog_records',
       (value) => value === 0,
       {
@@ -146,7 +146,7 @@ test(
         headers: { authorization: basicAuth(apiKey, apiSecret), 'content-type': 'application/json' },
         body: JSON.stringify(buildBatch({ mpid: '77', runId: 'probe', seqs: [1] })),
       });
-      const ready = await fetch(`http://127.0.0.1:${instance.port}/readyz`);
+      const ready = await fetch(`http://127.0.0.1:${instance.adminPort}/readyz`);
       await cluster.startBroker(1);
       await cluster.waitUntilReady(90_000);
       await waitUntil(

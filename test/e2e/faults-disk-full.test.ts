@@ -66,7 +66,7 @@ async function spoolRecords(port: number): Promise<number | undefined> {
 }
 
 /** Load with events of ~2 KB until the forwarder has refused with 429 for a while. */
-async function fillDisk(port: number, auth: { apiKey: string; apiSecret: string }, runId: string) {
+async function fillDisk(port: number, adminPort: number, auth: { apiKey: string; apiSecret: string }, runId: string) {
   const load = new LoadGenerator({
     port,
     ...auth,
@@ -79,7 +79,7 @@ async function fillDisk(port: number, auth: { apiKey: string; apiSecret: string 
   }).start();
   try {
     await waitUntil('the forwarder refuses for want of disk', () => (load.statusCounts['429'] ?? 0) >= 20, 90_000);
-    const refusing = await readyz(port);
+    const refusing = await readyz(adminPort);
     // Keep pushing against the full disk: no write may fail, and nothing more may be taken.
     await sleep(3_000);
     return { load, refusing };
@@ -133,12 +133,13 @@ test(
     });
     forwarder = await startServe(configPath);
     const port = forwarder.port;
-    await waitUntil('the forwarder is ready', async () => (await readyz(port)).status === 200, 30_000);
+    const adminPort = forwarder.adminPort;
+    await waitUntil('the forwarder is ready', async () => (await readyz(adminPort)).status === 200, 30_000);
 
     // --- 1. Kafka down, the disk fills up to its reserve --------------------------------------
     await kafka.stopBroker(1);
     const runA = newRunId();
-    const phaseA = await fillDisk(port, auth, runA);
+    const phaseA = await fillDisk(port, adminPort, auth, runA);
     const resultA: LoadResult = await phaseA.load.stop();
     t.diagnostic(`fill 1: answers ${JSON.stringify(resultA.statusCounts)}; accepted ${resultA.acceptedEvents} events`);
     assert.ok(resultA.acceptedEvents > 0);
@@ -160,7 +161,7 @@ test(
     await kafka.waitUntilReady(90_000);
     await waitUntil(
       'the spool is trimmed and the forwarder is ready again',
-      async () => (await spoolRecords(port)) === 0 && (await readyz(port)).status === 200,
+      async () => (await spoolRecords(adminPort)) === 0 && (await readyz(adminPort)).status === 200,
       120_000,
     );
     const recoveredInMs = Date.now() - kafkaBackAt;
@@ -175,7 +176,7 @@ test(
     // --- 3. Full again with Kafka down: SIGTERM exits cleanly; a restart delivers the rest --------
     await kafka.stopBroker(1);
     const runB = newRunId();
-    const phaseB = await fillDisk(port, auth, runB);
+    const phaseB = await fillDisk(port, adminPort, auth, runB);
     const resultB = await phaseB.load.stop();
     t.diagnostic(`fill 2: answers ${JSON.stringify(resultB.statusCounts)}; accepted ${resultB.acceptedEvents} events`);
     const signalledAt = Date.now();
@@ -189,10 +190,10 @@ test(
     await kafka.startBroker(1);
     await kafka.waitUntilReady(90_000);
     forwarder = await startServe(configPath);
-    const restartedPort = forwarder.port;
+    const restartedAdminPort = forwarder.adminPort;
     await waitUntil(
       'the restarted forwarder drains the spool',
-      async () => (await spoolRecords(restartedPort)) === 0,
+      async () => (await spoolRecords(restartedAdminPort)) === 0,
       120_000,
     );
     const reportB = await verifyDelivery(kafka, { topic, runId: runB, accepted: resultB.accepted, timeoutMs: 60_000 });

@@ -118,13 +118,13 @@ async function runCaptured(
     delivered = report.events;
   } else {
     // Wait for the authentication failure to be reported (the output pauses).
-    await waitForMetric(child.port, 'kafka_forwarder_output_state', (value) => value === 1, {
+    await waitForMetric(child.adminPort, 'kafka_forwarder_output_state', (value) => value === 1, {
       labels: { state: 'paused' },
       timeoutMs: 20_000,
     });
   }
-  answers.push((await httpGet(child.port, '/metrics')).body);
-  answers.push((await httpGet(child.port, '/readyz')).body);
+  answers.push((await httpGet(child.adminPort, '/metrics')).body);
+  answers.push((await httpGet(child.adminPort, '/readyz')).body);
   child.kill('SIGTERM');
   await child.exited;
   return { captured: `${child.output()}\n${answers.join('\n')}`, secrets, delivered };

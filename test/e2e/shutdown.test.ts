@@ -73,7 +73,7 @@ test(
       first.port,
       headers('/v2/events', Buffer.byteLength(stalledBody)) + stalledBody.slice(0, 10),
     );
-    const readiness = await openRawRequest(first.port, 'GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const readiness = await openRawRequest(first.adminPort, 'GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     const newRequest = await openRawRequest(first.port, 'POST /v2/events HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     await sleep(200);
 

@@ -53,7 +53,7 @@ for (const kind of SPOOL_KINDS) {
         // The runner reads the spool asynchronously after the 202: poll until both windows are open
         // (the window is long enough that they cannot have closed by then).
         await waitFor('two open windows', async () =>
-          /kafka_forwarder_open_windows\{connection="app-to-kafka"\} 2/.test(await metricsText(forwarder.url))
+          /kafka_forwarder_open_windows\{connection="app-to-kafka"\} 2/.test(await metricsText(forwarder.adminUrl))
             ? true
             : undefined,
         );
@@ -110,7 +110,7 @@ for (const kind of SPOOL_KINDS) {
       const first = await startKafkaTestForwarder(setup);
       assert.equal(await postRaw(first.url, `[${[batch(9, 'r1'), batch(9, 'r2')].join(',')}]`, true), 202);
       await waitFor('the window to open', async () =>
-        /kafka_forwarder_open_windows\{connection="app-to-kafka"\} 1/.test(await metricsText(first.url))
+        /kafka_forwarder_open_windows\{connection="app-to-kafka"\} 1/.test(await metricsText(first.adminUrl))
           ? true
           : undefined,
       );

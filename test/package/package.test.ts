@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -40,10 +39,8 @@ before(async () => {
   });
   const tarball = path.join(temp.dir, packed.stdout.trim().split('\n').pop() ?? '');
   app = path.join(temp.dir, 'app');
-  await mkdir(app);
-  await writeFile(path.join(app, 'package.json'), JSON.stringify({ name: 'app', private: true }));
-  await run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--no-package-lock', tarball], {
-    cwd: app,
+  // The Dockerfile's install step, so that the image holds what this file tests.
+  await run('sh', [path.join(REPO_ROOT, 'deploy/container/install-package.sh'), tarball, app], {
     env,
     maxBuffer: 16 << 20,
   });

@@ -100,6 +100,7 @@ export function rawForwarderConfig(setup: KafkaForwarderSetup & { spoolDir: stri
   return {
     log_level: setup.logLevel ?? 'silent',
     server: { host: '127.0.0.1', port: 0, shutdown_timeout_ms: 10_000, ...setup.server },
+    admin: { host: '127.0.0.1', port: 0 },
     spool:
       setup.intake === undefined
         ? { path: setup.spoolDir }
@@ -119,6 +120,8 @@ export function rawForwarderConfig(setup: KafkaForwarderSetup & { spoolDir: stri
 export interface KafkaTestForwarder {
   readonly forwarder: Forwarder;
   readonly url: string;
+  /** The admin listener: /metrics, /healthz, /readyz. */
+  readonly adminUrl: string;
   readonly spoolDir: string;
   close(): Promise<void>;
 }
@@ -162,6 +165,7 @@ export async function startKafkaTestForwarder(
   return {
     forwarder,
     url: `http://127.0.0.1:${forwarder.address.port}`,
+    adminUrl: `http://127.0.0.1:${forwarder.adminAddress.port}`,
     spoolDir,
     close: () => forwarder.close(),
   };
@@ -171,6 +175,8 @@ export interface ForwarderProcess {
   readonly child: ChildProcess;
   readonly pid: number;
   readonly url: string;
+  /** The admin listener: /metrics, /healthz, /readyz. */
+  readonly adminUrl: string;
   readonly spoolDir: string;
   /** Resolves with the exit code, or the signal that ended it. */
   readonly exited: Promise<number | NodeJS.Signals | null>;
@@ -203,6 +209,7 @@ export async function startForwarderProcess(setup: KafkaForwarderSetup): Promise
     child: served.process,
     pid: served.pid,
     url: `http://127.0.0.1:${served.port}`,
+    adminUrl: `http://127.0.0.1:${served.adminPort}`,
     spoolDir,
     exited,
     output: () => served.output(),
@@ -227,15 +234,17 @@ export async function postRaw(url: string, body: string, bulk = false): Promise<
   return response.status;
 }
 
+/** GET /readyz of the admin listener at `adminUrl`. */
 export async function readiness(
-  url: string,
+  adminUrl: string,
 ): Promise<{ status: number; body: { status: string; reason?: string; warnings?: string[] } }> {
-  const response = await fetch(`${url}/readyz`);
+  const response = await fetch(`${adminUrl}/readyz`);
   return { status: response.status, body: (await response.json()) as { status: string; reason?: string } };
 }
 
-export async function metricsText(url: string): Promise<string> {
-  const response = await fetch(`${url}/metrics`);
+/** GET /metrics of the admin listener at `adminUrl`. */
+export async function metricsText(adminUrl: string): Promise<string> {
+  const response = await fetch(`${adminUrl}/metrics`);
   return response.text();
 }
 

@@ -11,7 +11,10 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface ServeProcess {
   readonly pid: number;
+  /** The ingest port. */
   readonly port: number;
+  /** The admin listener's port: /metrics, /healthz, /readyz. */
+  readonly adminPort: number;
   readonly process: ChildProcess;
   /** Everything written to stdout and stderr so far. */
   output(): string;
@@ -38,7 +41,7 @@ export interface ServeOptions {
   readonly startTimeoutMs?: number;
 }
 
-/** Starts `serve`; resolves once its "listening" log line names the port (the config may say port 0). */
+/** Starts `serve`; resolves once its "listening" log line names the ports (the config may say port 0). */
 export async function startServe(configPath: string, options: ServeOptions = {}): Promise<ServeProcess> {
   const child =
     options.via === 'npm-start'
@@ -62,12 +65,15 @@ export async function startServe(configPath: string, options: ServeOptions = {})
   });
   child.stderr!.setEncoding('utf8').on('data', (text: string) => chunks.push(text));
   let port: number | undefined;
+  let adminPort: number | undefined;
   const listening = new Promise<number>((resolve, reject) => {
     child.stdout!.setEncoding('utf8').on('data', (text: string) => {
       chunks.push(text);
       if (port !== undefined) return;
-      const match = /"listening":"[^"]*:(\d+)"/.exec(chunks.join(''));
-      if (match !== null) resolve((port = Number(match[1])));
+      const match = /"listening":"[^"]*:(\d+)","admin":"[^"]*:(\d+)"/.exec(chunks.join(''));
+      if (match === null) return;
+      port = Number(match[1]);
+      resolve((adminPort = Number(match[2])));
     });
     void exited.then(({ code, signal }) =>
       reject(new Error(`serve exited (${code ?? signal}) before listening:\n${chunks.join('').slice(-4000)}`)),
@@ -78,8 +84,8 @@ export async function startServe(configPath: string, options: ServeOptions = {})
     ).unref();
   });
   try {
-    const listeningOn = await listening;
-    if (options.waitForReady === true) await waitForReadyz(listeningOn, options.startTimeoutMs ?? 30_000, chunks);
+    const admin = await listening;
+    if (options.waitForReady === true) await waitForReadyz(admin, options.startTimeoutMs ?? 30_000, chunks);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
@@ -87,6 +93,7 @@ export async function startServe(configPath: string, options: ServeOptions = {})
   return {
     pid: child.pid ?? 0,
     port: port ?? 0,
+    adminPort: adminPort ?? 0,
     process: child,
     output: () => chunks.join(''),
     exited,
@@ -96,10 +103,10 @@ export async function startServe(configPath: string, options: ServeOptions = {})
   };
 }
 
-async function waitForReadyz(port: number, timeoutMs: number, chunks: readonly string[]): Promise<void> {
+async function waitForReadyz(adminPort: number, timeoutMs: number, chunks: readonly string[]): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const status = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+    const status = await fetch(`http://127.0.0.1:${adminPort}/readyz`).then(
       (response) => response.status,
       () => 0,
     );

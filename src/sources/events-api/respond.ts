@@ -3,6 +3,9 @@
 // mParticle's does; `reason` carries our registry code for the precise cause.
 import type { ServerResponse } from 'node:http';
 import { ForwarderError } from '../../errors.ts';
+import { sendJson } from '../../telemetry/index.ts';
+
+export { sendJson };
 
 const WIRE_CODES: Readonly<Record<number, string>> = {
   400: 'BAD_REQUEST',
@@ -19,21 +22,6 @@ const WIRE_CODES: Readonly<Record<number, string>> = {
 export function sendAccepted(response: ServerResponse): void {
   response.writeHead(202, { 'content-length': '0' });
   response.end();
-}
-
-export function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
-    ...headers,
-  });
-  response.end(text);
 }
 
 /** Sends a ForwarderError, or a 500 without details for anything unexpected. */

@@ -1,4 +1,5 @@
-// The HTTP front door: routes, health and readiness, metrics, and the Events API itself.
+// The HTTP front door: the Events API itself and /openapi.json. Health, readiness and metrics
+// are on the admin listener (telemetry/admin-server.ts), apart from this public port.
 // Plain node:http keeps the hot path short and leaves body limits and gzip in our hands.
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -7,20 +8,13 @@ import type { AddressInfo } from 'node:net';
 import { ForwarderError } from '../../errors.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import type { Metrics } from '../../telemetry/index.ts';
+import { ADMIN_PATHS, listenOn } from '../../telemetry/index.ts';
 import { sendError, sendJson } from './respond.ts';
 
 /** What the server needs from the rest of the service. */
 export interface ServerHandlers {
   /** Handles POST /v2/events (bulk=false) and /v2/bulkevents (bulk=true); answers the response itself. */
   ingest(request: IncomingMessage, response: ServerResponse, bulk: boolean): Promise<void>;
-  /** null when ready; else why not (spool full, recovering, shutting down…). */
-  notReadyReason(): string | null;
-  /**
-   * Problems that need a person but do not stop ingest (a paused output: its batches are still
-   * accepted and kept). /readyz reports them with 200, status "degraded": taking the instance out
-   * of rotation would lose events at clients that do not retry, while the spool keeps them safe.
-   */
-  degradedReasons?(): string[];
   openapi(): unknown;
   metrics: Metrics;
   logger: Logger;
@@ -57,17 +51,9 @@ export function createEventsApiServer(
   const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = (request.url ?? '/').split('?', 1)[0];
     const method = request.method ?? 'GET';
-    if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
-    if (path === '/readyz') {
-      const reason = closing ? 'shutting down' : handlers.notReadyReason();
-      if (reason !== null) return sendJson(response, 503, { status: 'not ready', reason });
-      const warnings = handlers.degradedReasons?.() ?? [];
-      return sendJson(response, 200, warnings.length === 0 ? { status: 'ready' } : { status: 'degraded', warnings });
-    }
-    if (path === '/metrics' && method === 'GET') {
-      const { contentType, body } = await handlers.metrics.render();
-      response.writeHead(200, { 'content-type': contentType });
-      response.end(body);
+    // Operational endpoints live on the admin listener only; say where, for whoever probes here.
+    if ((ADMIN_PATHS as readonly string[]).includes(path)) {
+      reject(response, new ForwarderError('ADMIN_ENDPOINT', { path }));
       return;
     }
     if (path === '/openapi.json' && method === 'GET') return sendJson(response, 200, handlers.openapi());
@@ -97,13 +83,7 @@ export function createEventsApiServer(
   return {
     server,
     listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
-        });
-      });
+      return listenOn(server, port, host);
     },
     async close(deadlineMs) {
       closing = true;

@@ -81,6 +81,7 @@ export function e2eRawConfig(options: E2eConfigOptions): Record<string, unknown>
       port: 0,
       shutdown_timeout_ms: options.shutdownTimeoutMs ?? 10_000,
     },
+    admin: { host: '127.0.0.1', port: 0 },
     spool:
       intake === undefined
         ? { path: path.join(options.dir, 'spool'), ...options.spool }

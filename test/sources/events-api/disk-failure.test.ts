@@ -39,7 +39,7 @@ void describe('Events API: disk failure', () => {
         reason: 'SPOOL_IO',
       });
       assert.equal(refused.headers.get('retry-after'), '2', 'a 503 for a disk fault says when to retry');
-      const ready = await fetch(`${server.url}/readyz`);
+      const ready = await fetch(`${server.adminUrl}/readyz`);
       assert.equal(ready.status, 503);
       assert.deepEqual(await ready.json(), { status: 'not ready', reason: 'the spool is not writable' });
     } finally {

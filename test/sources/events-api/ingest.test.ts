@@ -15,6 +15,7 @@ import {
   OTHER_SECRET,
   ROTATED_KEY,
   ROTATED_SECRET,
+  answerOf,
   basicAuth,
   post,
   smallBatch,
@@ -650,10 +651,10 @@ void describe('Events API: backpressure, discovery and health', () => {
         'The spool cannot take more batches now: it is above its high-water mark; retry after 5 s.',
       );
       assert.equal(refused.headers.get('retry-after'), '5');
-      const ready = await fetch(`${server.url}/readyz`);
+      const ready = await fetch(`${server.adminUrl}/readyz`);
       assert.equal(ready.status, 503);
       assert.deepEqual(await ready.json(), { status: 'not ready', reason: 'the spool is above its high-water mark' });
-      const health = await fetch(`${server.url}/healthz`);
+      const health = await fetch(`${server.adminUrl}/healthz`);
       assert.equal(health.status, 200);
       const stored = (await server.records()).map(
         (record) => (parseJson(record.payload) as { source_request_id: string }).source_request_id,
@@ -664,13 +665,42 @@ void describe('Events API: backpressure, discovery and health', () => {
     }
   });
 
+  void it('the ingest port serves no operational endpoint, and the admin listener serves nothing else', async () => {
+    const server = await startTestForwarder();
+    try {
+      assert.notEqual(server.adminUrl, server.url, 'the admin listener has a port of its own');
+      for (const path of ['/metrics', '/healthz', '/readyz']) {
+        const answer = await answerOf(await fetch(`${server.url}${path}`));
+        assertError(
+          answer,
+          404,
+          'NOT_FOUND',
+          'ADMIN_ENDPOINT',
+          `${path} is served on the admin listener (admin.host and admin.port, 127.0.0.1:9464 by default), not on the ingest port.`,
+        );
+      }
+      const metrics = await fetch(`${server.adminUrl}/metrics`);
+      assert.equal(metrics.status, 200);
+      assert.match(await metrics.text(), /^kafka_forwarder_build_info\{/m);
+      const openapi = await fetch(`${server.url}/openapi.json`);
+      assert.equal(openapi.status, 200, 'the ingest port still serves /openapi.json');
+      const events = await fetch(`${server.adminUrl}/v2/events`, { method: 'POST', body: '{}' });
+      assert.equal(events.status, 405, 'the admin listener takes no batches');
+      const unknown = await fetch(`${server.adminUrl}/v2/events`);
+      assert.equal(unknown.status, 404);
+      assert.match(((await unknown.json()) as { error: string }).error, /serves \/metrics, \/healthz, \/readyz/);
+    } finally {
+      await server.close();
+    }
+  });
+
   void it('GET /healthz and /readyz answer 200 on a healthy server', async () => {
     const server = await startTestForwarder();
     try {
-      const health = await fetch(`${server.url}/healthz`);
+      const health = await fetch(`${server.adminUrl}/healthz`);
       assert.equal(health.status, 200);
       assert.deepEqual(await health.json(), { status: 'ok' });
-      const ready = await fetch(`${server.url}/readyz`);
+      const ready = await fetch(`${server.adminUrl}/readyz`);
       assert.equal(ready.status, 200);
       assert.deepEqual(await ready.json(), { status: 'ready' });
     } finally {

@@ -10,6 +10,8 @@ import type { ConfigOverrides } from './forwarder.ts';
 export interface ChildForwarder {
   readonly child: ChildProcess;
   readonly url: string;
+  /** The admin listener: /metrics, /healthz, /readyz. */
+  readonly adminUrl: string;
   readonly recovery: Record<string, unknown>;
   /** Resolves with the exit code or signal once the process has ended. */
   readonly exited: Promise<number | NodeJS.Signals | null>;
@@ -29,6 +31,7 @@ export async function startChildForwarder(options: ChildOptions): Promise<ChildF
   return {
     child: served.process,
     url: `http://127.0.0.1:${served.port}`,
+    adminUrl: `http://127.0.0.1:${served.adminPort}`,
     recovery,
     exited: served.exited.then(({ code, signal }) => signal ?? code),
   };

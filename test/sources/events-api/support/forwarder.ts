@@ -35,6 +35,7 @@ export function rawTestConfig(overrides: ConfigOverrides): Record<string, unknow
   return {
     log_level: 'silent',
     server: { host: '127.0.0.1', port: overrides.port ?? 0, shutdown_timeout_ms: 2000, ...overrides.server },
+    admin: { host: '127.0.0.1', port: 0 },
     spool: { path: overrides.spoolDir, ...overrides.spool },
     inputs: [
       {
@@ -65,6 +66,8 @@ export function tempSpoolDir(): string {
 export interface TestForwarder {
   readonly forwarder: Forwarder;
   readonly url: string;
+  /** The admin listener: /metrics, /healthz, /readyz. */
+  readonly adminUrl: string;
   readonly spoolDir: string;
   /** Every record held for the connection, in seq order. */
   records(connection?: string): Promise<SpoolRecord[]>;
@@ -97,6 +100,7 @@ export async function startTestForwarder(
   return {
     forwarder,
     url: `http://127.0.0.1:${forwarder.address.port}`,
+    adminUrl: `http://127.0.0.1:${forwarder.adminAddress.port}`,
     spoolDir,
     records: (connection) => readAll(localSpool(forwarder), connection),
     async close() {
