@@ -8,7 +8,7 @@ import { startSpoolStats } from './pipeline/index.ts';
 import { PartitionTasks, startIntakeStats } from './pipeline/index.ts';
 import { kafkaOutputSettings } from './sinks/kafka/index.ts';
 import type { KafkaOutputSettings } from './sinks/kafka/index.ts';
-import { KafkaSink } from './sinks/kafka/index.ts';
+import { KafkaSink, traceKafkaDiagnostics } from './sinks/kafka/index.ts';
 import { openKafkaSpool, openSpool } from './spool/index.ts';
 import type { IntakeConnection, KafkaSpool } from './spool/index.ts';
 import type { AppendItem, Spool } from './spool/index.ts';
@@ -26,6 +26,8 @@ const ACK_GRACE_MS = 2_000;
 export interface OutputStatus {
   readonly output: string;
   readonly state: 'ok' | 'retrying' | 'paused';
+  /** Reported by /readyz as degraded: paused, unreachable since the start, or retrying past degraded_after_ms. */
+  readonly degraded: boolean;
   readonly code?: string;
   readonly reason?: string;
   readonly fix?: string;
@@ -71,6 +73,8 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
   const sinks = new Map(
     [...outputSettings.values()].map((settings) => [settings.output, new KafkaSink({ settings, metrics, logger })]),
   );
+  // Start-up truth: each output asks its brokers for its topic now, not when the first window closes.
+  for (const sink of sinks.values()) void sink.checkAtStart();
   // The server listens before the spool is recovered (or the intake reached), so that /readyz can
   // say why it is not ready and requests get a clear 503 instead of a refused connection.
   // Connections learn of new batches as soon as they are durable, instead of at their next poll.
@@ -105,8 +109,15 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
     [...sinks.values()].map((sink) => {
       const problem = sink.problem;
       return problem === undefined
-        ? { output: sink.output, state: 'ok' }
-        : { output: sink.output, state: problem.state, code: problem.code, reason: problem.reason, fix: problem.fix };
+        ? { output: sink.output, state: 'ok', degraded: false }
+        : {
+            output: sink.output,
+            state: problem.state,
+            degraded: sink.degraded,
+            code: problem.code,
+            reason: problem.reason,
+            fix: problem.fix,
+          };
     });
 
   const openapi = buildOpenApiDocument();
@@ -125,12 +136,16 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
       if (spool.state === 'unavailable') return 'the spool is not writable';
       return null;
     },
-    // A paused output needs a person: say so where orchestration and on-call look. Batches are
-    // still accepted and kept meanwhile; the spool's high-water mark bounds for how long.
+    // A paused output, or one that cannot reach its brokers, needs a person: say so where
+    // orchestration and on-call look. Batches are still accepted and kept meanwhile; the spool's
+    // high-water mark bounds for how long.
     degradedReasons: () =>
       outputs()
-        .filter((output) => output.state === 'paused')
-        .map((output) => `output ${output.output} is paused: ${output.reason} (${output.code}); ${output.fix}`),
+        .filter((output) => output.degraded)
+        .map(
+          (output) =>
+            `output ${output.output} is ${output.state === 'paused' ? 'paused' : 'retrying'}: ${output.reason} (${output.code}); ${output.fix}`,
+        ),
   });
   // The admin listener first: probes and scrapers see the start-up (recovering, not ready) too.
   const adminAddress = await admin.listen(config.admin.port, config.admin.host);
@@ -151,7 +166,12 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
       await server.close(ms);
     },
   };
-  const closeAdmin = (): Promise<void> => admin.close();
+  // log_level trace: the Kafka client's own diagnostics too, until the forwarder stops.
+  const stopTracing = logger.isLevelEnabled('trace') ? traceKafkaDiagnostics(logger) : () => {};
+  const closeAdmin = (): Promise<void> => {
+    stopTracing();
+    return admin.close();
+  };
 
   if (config.spool.kind === 'kafka') {
     let cluster: { intake: KafkaSpool; tasks: PartitionTasks };
@@ -204,7 +224,13 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
     await admin.close();
     throw error;
   }
-  logger.info({ recovery: openedSpool.recovery }, 'spool opened');
+  // Logged here, once, for the service; the CLI's offline commands open the spool quietly.
+  if (openedSpool.recovery.cleanShutdown) logger.info({ recovery: openedSpool.recovery }, 'spool opened');
+  else
+    logger.warn(
+      { recovery: openedSpool.recovery },
+      'spool opened after an unclean shutdown; recovered committed records',
+    );
   const configured = new Set(config.connections.map((connection) => connection.name));
   for (const [destination, backlog] of Object.entries(openedSpool.recovery.backlog)) {
     if (!configured.has(destination) && backlog > 0) {
@@ -300,7 +326,7 @@ function closeOnce(parts: CloseParts): () => Promise<void> {
 
 /** How to reach the intake cluster: spool.kafka, read as an output's connection is (TLS, SASL, tuning). */
 export function intakeConnectionOf(settings: IntakeConfig): IntakeConnection {
-  const { connection } = kafkaOutputSettings({ ...settings, name: 'spool.kafka' });
+  const { connection } = kafkaOutputSettings({ ...settings, name: 'spool.kafka', degradedAfterMs: 0 });
   return {
     ...connection,
     clientId: settings.clientId,

@@ -1,7 +1,16 @@
 // The configuration module's public face: load a config, its types, defaults and secrets list.
 
-export { loadConfig, parseConfig, buildConfig, configPath, CONFIG_PATH_ENV, DEFAULT_CONFIG_PATH } from './load.ts';
-export type { LoadConfigOptions, BuildConfigOptions } from './load.ts';
+export {
+  loadConfig,
+  loadConfigWithoutSecrets,
+  parseConfig,
+  buildConfig,
+  configPath,
+  CONFIG_PATH_ENV,
+  DEFAULT_CONFIG_PATH,
+} from './load.ts';
+export type { LoadConfigOptions, BuildConfigOptions, OfflineConfig } from './load.ts';
+export type { UnavailableSecret } from './offline-secrets.ts';
 export {
   configSchema,
   defaultConnectionSettings,

@@ -11,6 +11,7 @@ import { parseBootstrapServers } from './bootstrap-servers.ts';
 import { substituteEnv } from './env.ts';
 import { ConfigInvalidError, ProblemList } from './problems.ts';
 import { snakeToCamel } from './schema.ts';
+import { concernsUnavailable, stubUnavailableSecrets, type UnavailableSecret } from './offline-secrets.ts';
 import { resolveSecretFiles } from './secret-files.ts';
 import { checkSemantics } from './semantic.ts';
 import type { ForwarderConfig } from './types.ts';
@@ -35,6 +36,18 @@ export interface BuildConfigOptions {
   readonly baseDir?: string;
   /** How errors name the configuration, e.g. its file path; "memory" when omitted. */
   readonly source?: string;
+  /**
+   * 'required' (the default): every secret must resolve. 'when-available', for commands that use
+   * none: an unset secret `${VAR}` or an unreadable secret `*_file` becomes a placeholder and is
+   * listed in `unavailableSecrets` instead of being a problem (see offline-secrets.ts).
+   */
+  readonly secrets?: 'required' | 'when-available';
+}
+
+/** A configuration loaded with `secrets: 'when-available'`, and the secrets it could not see. */
+export interface OfflineConfig {
+  readonly config: ForwarderConfig;
+  readonly unavailableSecrets: readonly UnavailableSecret[];
 }
 
 /** The configuration file to load: `--config`, else KAFKA_FORWARDER_CONFIG, else ./kafka-forwarder.yaml. */
@@ -45,6 +58,18 @@ export function configPath(options: LoadConfigOptions): string {
 
 /** Reads, validates and types the configuration file. Throws CONFIG_NOT_FOUND, CONFIG_UNREADABLE or CONFIG_INVALID. */
 export async function loadConfig(options: LoadConfigOptions): Promise<ForwarderConfig> {
+  return (await loadFile(options, 'required')).config;
+}
+
+/** loadConfig for commands that use no secret: the ones missing here are listed, not refused. */
+export async function loadConfigWithoutSecrets(options: LoadConfigOptions): Promise<OfflineConfig> {
+  return await loadFile(options, 'when-available');
+}
+
+async function loadFile(
+  options: LoadConfigOptions,
+  secrets: NonNullable<BuildConfigOptions['secrets']>,
+): Promise<OfflineConfig> {
   const path = configPath(options);
   let text: string;
   try {
@@ -54,11 +79,15 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ForwarderC
     if (code === 'ENOENT') throw new ForwarderError('CONFIG_NOT_FOUND', { path }, { cause: error });
     throw new ForwarderError('CONFIG_UNREADABLE', { path, reason: code ?? String(error) }, { cause: error });
   }
-  return parseConfig(text, { env: options.env, baseDir: dirname(path), source: path });
+  return await parseAndBuild(text, { env: options.env, baseDir: dirname(path), source: path, secrets });
 }
 
 /** Validates and types configuration YAML text. Throws CONFIG_INVALID. */
 export async function parseConfig(text: string, options: BuildConfigOptions = {}): Promise<ForwarderConfig> {
+  return (await parseAndBuild(text, options)).config;
+}
+
+async function parseAndBuild(text: string, options: BuildConfigOptions): Promise<OfflineConfig> {
   const source = options.source ?? 'memory';
   const document = parseDocument(text);
   if (document.errors.length > 0) {
@@ -72,7 +101,7 @@ export async function parseConfig(text: string, options: BuildConfigOptions = {}
     }
     throw new ConfigInvalidError(source, problems.items);
   }
-  return buildConfig(document.toJS(), options);
+  return build(document.toJS(), options);
 }
 
 /**
@@ -80,6 +109,10 @@ export async function parseConfig(text: string, options: BuildConfigOptions = {}
  * for tests and embedders. `raw` is not modified. Throws CONFIG_INVALID.
  */
 export async function buildConfig(raw: unknown, options: BuildConfigOptions = {}): Promise<ForwarderConfig> {
+  return (await build(raw, options)).config;
+}
+
+async function build(raw: unknown, options: BuildConfigOptions): Promise<OfflineConfig> {
   const source = options.source ?? 'memory';
   const problems = new ProblemList();
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -91,12 +124,21 @@ export async function buildConfig(raw: unknown, options: BuildConfigOptions = {}
     throw new ConfigInvalidError(source, problems.items);
   }
   const origins = new Map<string, string>();
-  const document = substituteEnv(raw, options.env ?? {}, problems, origins);
+  const env = options.env ?? {};
+  const baseDir = options.baseDir ?? process.cwd();
+  let unavailable: UnavailableSecret[] = [];
+  if (options.secrets === 'when-available') {
+    const stubbed = stubUnavailableSecrets(raw, env, baseDir);
+    raw = stubbed.document;
+    unavailable = stubbed.unavailable;
+  }
+  const document = substituteEnv(raw, env, problems, origins);
   validateAgainstSchema(document, problems);
-  await resolveSecretFiles(document, options.baseDir ?? process.cwd(), problems, origins);
+  await resolveSecretFiles(document, baseDir, problems, origins);
   checkSemantics(document, problems, origins);
-  if (!problems.isEmpty) throw new ConfigInvalidError(source, problems.items);
-  return toForwarderConfig(document);
+  const real = problems.items.filter((problem) => !concernsUnavailable(problem.path, unavailable));
+  if (real.length > 0) throw new ConfigInvalidError(source, real);
+  return { config: toForwarderConfig(document), unavailableSecrets: unavailable };
 }
 
 function camelize(value: unknown): unknown {

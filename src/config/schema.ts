@@ -262,6 +262,10 @@ const outputSchema: SettingSchema = {
   properties: {
     name: name('output'),
     ...kafkaClusterProperties(true, { type: 'string', minLength: 1, description: 'The Kafka topic to publish to.' }),
+    degraded_after_ms: millis(
+      'How long the output may keep retrying (brokers unreachable, leaders moving) before `/readyz` reports it as degraded; the spool keeps its batches meanwhile. An output that has not reached its brokers once since the start, or that is paused by a setting to fix, is reported at once.',
+      60000,
+    ),
   },
 };
 
@@ -572,6 +576,7 @@ type OutputDefaults = Pick<
   | 'retryBackoffMaxMs'
   | 'requestTimeoutMs'
   | 'connectTimeoutMs'
+  | 'degradedAfterMs'
 >;
 
 function deepFreeze<T>(value: T): T {

@@ -79,6 +79,8 @@ export interface OutputConfig {
   retryBackoffMaxMs: number;
   requestTimeoutMs: number;
   connectTimeoutMs: number;
+  /** How long retrying may last before /readyz reports the output degraded. */
+  degradedAfterMs: number;
 }
 
 export interface ServerTlsConfig {
@@ -109,7 +111,7 @@ export interface AdminConfig {
  * Cluster mode's intake (spool.kafka): a Kafka cluster declared like an output (its topic is the
  * intake topic), plus the consumer group and the topics cluster mode keeps there.
  */
-export interface IntakeConfig extends Omit<OutputConfig, 'name'> {
+export interface IntakeConfig extends Omit<OutputConfig, 'name' | 'degradedAfterMs'> {
   groupId: string;
   partitions: number;
   replicationFactor: number;

@@ -290,7 +290,9 @@ export class ConnectionRunner {
     const result = buildOutgoingBatch(inbound, record, settings);
     for (const reason of FILTER_REASONS) {
       const count = result.filtered[reason];
-      if (count > 0) this.#options.metrics.eventsFiltered.inc({ connection: this.#name, reason }, count);
+      if (count === 0) continue;
+      this.#options.metrics.eventsFiltered.inc({ connection: this.#name, reason }, count);
+      this.#logger.debug({ seq: String(record.seq), events: count, reason }, 'events filtered out');
     }
     if (result.batch === null) {
       this.#acks.add(record.seq, record.receivedAtMs);

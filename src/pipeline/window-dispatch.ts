@@ -45,9 +45,12 @@ export class WindowDispatch {
   #processing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** Fixed at start, so that the hot path costs one branch when debug is off. */
+  readonly #debug: boolean;
 
   constructor(mode: WindowMode, host: WindowHost) {
     this.#host = host;
+    this.#debug = host.logger.isLevelEnabled('debug');
     this.#mode = mode;
     this.#windower = new Windower({
       mode,
@@ -75,7 +78,16 @@ export class WindowDispatch {
       outgoing,
       outgoingBytes: Buffer.byteLength(stringifyJson(outgoing), 'utf8'),
     });
-    this.#enqueue(this.#windower.add(entry));
+    if (!this.#debug) {
+      this.#enqueue(this.#windower.add(entry));
+      return;
+    }
+    const key = entry.windowKey;
+    const wasOpen = key !== null && this.#windower.isOpen(key);
+    const closed = this.#windower.add(entry);
+    this.#enqueue(closed);
+    if (key !== null && this.#windower.isOpen(key) && (!wasOpen || closed.some((window) => window.windowKey === key)))
+      this.#host.logger.debug({ windowKey: key, mode: this.#mode, seq: String(record.seq) }, 'window opened');
   }
 
   /** Closes the windows due now, and sets the timer for the next one. */
@@ -105,6 +117,20 @@ export class WindowDispatch {
   #enqueue(closed: ClosedWindow[]): void {
     if (closed.length === 0) return;
     for (const window of closed) this.#closed.push(window);
+    if (this.#debug) {
+      for (const window of closed)
+        this.#host.logger.debug(
+          {
+            windowKey: window.windowKey,
+            reason: window.reason,
+            batches: window.seqs.length,
+            events: window.eventCount,
+            bytes: window.bytes,
+            openForMs: window.lastReceivedAtMs - window.openedAtMs,
+          },
+          'window closed',
+        );
+    }
     this.#processing ??= this.#process().finally(() => {
       this.#processing = undefined;
     });

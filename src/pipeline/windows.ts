@@ -126,6 +126,11 @@ export class Windower {
     return this.#open.size;
   }
 
+  /** Whether a window is open for this key. */
+  isOpen(windowKey: string): boolean {
+    return this.#open.has(windowKey);
+  }
+
   /** Batches waiting in open windows. */
   get heldBatches(): number {
     return this.#heldBatches;

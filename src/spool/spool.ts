@@ -88,7 +88,6 @@ class WorkerSpool implements Spool {
             ready = true;
             this.recovery = message.recovery;
             this.#snapshot = message.snapshot;
-            this.#logRecovery();
             this.#worker.unref();
             resolve();
             return;
@@ -262,13 +261,6 @@ class WorkerSpool implements Spool {
     this.#logger?.warn({ err: String(cause) }, 'spool worker stopped; the spool is unavailable');
     for (const call of this.#calls.values()) call.reject(this.#failure);
     this.#calls.clear();
-  }
-
-  #logRecovery(): void {
-    const { lastSeq, ...rest } = this.recovery;
-    const summary = { ...rest, lastSeq: lastSeq.toString() };
-    if (this.recovery.cleanShutdown) this.#logger?.info(summary, 'spool opened');
-    else this.#logger?.warn(summary, 'spool opened after an unclean shutdown; recovered committed records');
   }
 }
 

@@ -1,6 +1,7 @@
 // Every Prometheus metric the service exposes is declared here, once, so that /metrics,
 // the docs and the code agree. Each Metrics instance has its own registry, so tests can
 // run several servers in one process.
+import * as promClient from 'prom-client';
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 import { BUILD_INFO } from './build-info.ts';
 
@@ -166,6 +167,19 @@ export class Metrics {
     const labels = { output, state, reason };
     this.outputState.set(labels, 1);
     this.#outputStateLabels.set(output, labels);
+  }
+
+  /**
+   * For the Kafka client's own `metrics` option: it registers its producer metrics
+   * (kafka_producers, kafka_produced_messages) in our registry, labelled with `labels`. Every
+   * client given this must use the same label names, as the library merges them per metric.
+   */
+  kafkaClientMetrics(labels: { output: string }): {
+    registry: Registry;
+    client: typeof promClient;
+    labels: { output: string };
+  } {
+    return { registry: this.registry, client: promClient, labels };
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

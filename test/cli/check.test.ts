@@ -1,7 +1,7 @@
 // `check` and the command-line surface: help everywhere, exit codes, every problem listed, no secret printed.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -120,9 +120,63 @@ void describe('check', () => {
 
   void it('reports a missing environment variable by name', async () => {
     const { dir } = await tempDir('check-env-missing');
-    const config = await writeConfig(dir, { bootstrap: 'b:9093', topic: 't' });
-    const result = await cli(['check', '-c', config], {});
+    const config = await writeConfig(dir, { bootstrap: '${BOOTSTRAP}', topic: 't' });
+    const result = await cli(['check', '-c', config], { TEST_API_SECRET: 's' });
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /TEST_API_SECRET/);
+    assert.match(result.stderr, /outputs\[0\]\.bootstrap_servers: refers to the environment variable BOOTSTRAP/);
+  });
+
+  void it('secrets missing where it runs are listed, not refused; serve and test-connection still refuse', async () => {
+    const { dir } = await tempDir('check-no-secrets');
+    const config = await writeConfig(
+      dir,
+      { bootstrap: 'b:9093', topic: 't', username: 'u', mechanism: 'SCRAM-SHA-512' },
+      '',
+    );
+    const text = (await readFile(config, 'utf8')).replace(
+      /^(\s+username: u)$/m,
+      `$1\n    password_file: ${path.join(dir, 'no-such-password')}`,
+    );
+    await writeFile(config, text);
+    const checked = await cli(['check', '-c', config], {});
+    assert.equal(checked.code, 0, checked.stderr);
+    assert.match(checked.stdout, /^OK: /m);
+    assert.match(checked.stdout, /not available here \(serve will need them\):/);
+    assert.match(checked.stdout, /inputs\[0\]\.credentials\[0\]\.api_secret: TEST_API_SECRET is not set/);
+    assert.match(checked.stdout, /outputs\[0\]\.password: the file .*no-such-password cannot be read here/);
+    assert.doesNotMatch(checked.stdout, /placeholder/);
+    // Local spool: spool status and dlq list open it without any secret.
+    const status = await cli(['spool', 'status', '-c', config], {});
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /No spool at .* yet/);
+    const letters = await cli(['dlq', 'list', '-c', config], {});
+    assert.equal(letters.code, 0, letters.stderr);
+    for (const command of [['serve'], ['test-connection', 'events']]) {
+      const refused = await cli([...command, '-c', config], {});
+      assert.equal(refused.code, 2, `${command[0]} needs the secrets`);
+      assert.match(refused.stderr, /TEST_API_SECRET/);
+    }
+  });
+
+  void it('in cluster mode, spool status and dlq need the intake cluster’s secrets, and say which', async () => {
+    const { dir } = await tempDir('check-intake-secrets');
+    const config = await writeConfig(dir, { bootstrap: 'b:9093', topic: 't' });
+    const text = (await readFile(config, 'utf8')).replace(
+      /^spool:\n(?:  .*\n)+/m,
+      'spool:\n  kind: kafka\n  kafka:\n    bootstrap_servers: "intake:9093"\n    username: svc\n    password: ${INTAKE_PASSWORD}\n',
+    );
+    assert.match(text, /kind: kafka/);
+    await writeFile(config, text);
+    const env = { TEST_API_SECRET: 's' };
+    assert.equal((await cli(['check', '-c', config], env)).code, 0);
+    for (const command of [
+      ['spool', 'status'],
+      ['dlq', 'list'],
+    ]) {
+      const refused = await cli([...command, '-c', config], env);
+      assert.equal(refused.code, 2, `${command.join(' ')}: ${refused.stderr}`);
+      assert.match(refused.stderr, /connects to the intake cluster/);
+      assert.match(refused.stderr, /spool\.kafka\.password: INTAKE_PASSWORD is not set/);
+    }
   });
 });

@@ -62,7 +62,11 @@ const intake = {
 } as const satisfies Presence<IntakeConfig>;
 const input = { name: 'always', credentials: 'always' } as const satisfies Presence<InputConfig>;
 const credential = { apiKey: 'always', apiSecret: 'always' } as const satisfies Presence<InputCredential>;
-const output = { name: 'always', ...outputFields() } as const satisfies Presence<OutputConfig>;
+const output = {
+  name: 'always',
+  degradedAfterMs: 'always',
+  ...outputFields(),
+} as const satisfies Presence<OutputConfig>;
 /** The fields outputs and the intake share: a Kafka cluster and a topic on it. */
 function outputFields() {
   return {
@@ -83,7 +87,7 @@ function outputFields() {
     retryBackoffMaxMs: 'always',
     requestTimeoutMs: 'always',
     connectTimeoutMs: 'always',
-  } as const satisfies Presence<Omit<OutputConfig, 'name'>>;
+  } as const satisfies Presence<Omit<OutputConfig, 'name' | 'degradedAfterMs'>>;
 }
 const connection = {
   name: 'always',

@@ -34,7 +34,7 @@ for (const security of variants) {
       assert.equal((await sdk.uploadEvents(sdkBatch(`auth-${security}`, ['custom_event']))).status, 202);
       const [record] = await consumeRecords(cluster, topic, 1);
       assert.equal(record.value.source_request_id, `auth-${security}`);
-      assert.deepEqual(forwarder.forwarder.outputs(), [{ output: 'kafka', state: 'ok' }]);
+      assert.deepEqual(forwarder.forwarder.outputs(), [{ output: 'kafka', state: 'ok', degraded: false }]);
     } finally {
       await forwarder.close();
     }
@@ -89,5 +89,39 @@ test('a wrong password pauses the output, keeps every batch, and the right one d
     assert.equal((await readiness(right.adminUrl)).status, 200);
   } finally {
     await right.close();
+  }
+});
+
+test('start-up truth: a topic the cluster lacks pauses the output before any batch, degraded on /readyz', async () => {
+  const topic = uniqueTopicName('auth-no-topic'); // never created
+  const forwarder = await startKafkaTestForwarder({ cluster, topic, security: 'SCRAM-SHA-512' });
+  try {
+    const status = await waitFor('the start-up check to pause the output', () => {
+      const [output] = forwarder.forwarder.outputs();
+      return output.state === 'paused' ? output : undefined;
+    });
+    assert.equal(status.code, 'UNKNOWN_TOPIC');
+    assert.equal(status.degraded, true);
+    const ready = await readiness(forwarder.adminUrl);
+    assert.equal(ready.status, 200);
+    assert.match((ready.body.warnings ?? []).join('\n'), /output kafka is paused: .*UNKNOWN_TOPIC/);
+  } finally {
+    await forwarder.close();
+  }
+});
+
+test('start-up truth: the right settings are checked at once, and the client’s producer metrics join ours', async () => {
+  const topic = uniqueTopicName('auth-checked');
+  await cluster.createTopic(topic, { partitions: 2 });
+  const forwarder = await startKafkaTestForwarder({ cluster, topic, security: 'SCRAM-SHA-512' });
+  try {
+    // No batch posted: the start-up check alone creates the producer and asks for the topic.
+    await waitFor('the producer metrics', async () => {
+      const text = await metricsText(forwarder.adminUrl);
+      return /^kafka_producers\{output="kafka"\} 1$/m.test(text) ? text : undefined;
+    });
+    assert.deepEqual(forwarder.forwarder.outputs(), [{ output: 'kafka', state: 'ok', degraded: false }]);
+  } finally {
+    await forwarder.close();
   }
 });

@@ -79,7 +79,7 @@ for (const kind of SPOOL_KINDS) {
               'm',
             ),
           );
-          assert.deepEqual(forwarder.forwarder.outputs(), [{ output: 'kafka', state: 'ok' }]);
+          assert.deepEqual(forwarder.forwarder.outputs(), [{ output: 'kafka', state: 'ok', degraded: false }]);
         } finally {
           await forwarder.close();
         }

@@ -1,5 +1,5 @@
-// Secrets never appear in anything the forwarder emits. With debug logging, a whole SASL_SSL run
-// and a whole mTLS run (start, ingest, forward to Kafka, error answers, /metrics, shutdown) and a
+// Secrets never appear in anything the forwarder emits. With debug logging a whole SASL_SSL run,
+// and with trace logging (the Kafka client's diagnostics too) a whole mTLS run (start, ingest, forward to Kafka, error answers, /metrics, shutdown) and a
 // run with a wrong Kafka password (the loud failure path) are captured — stdout, stderr, /metrics
 // and every HTTP answer — and searched for the SASL password, the API secret (also as the Basic
 // auth header carries it) and the client private key (its PEM body lines too).
@@ -47,6 +47,7 @@ interface RunOptions {
   readonly security: TestSecurity;
   /** A wrong SASL password: the output fails authentication and pauses. */
   readonly wrongPassword?: string;
+  readonly logLevel?: 'debug' | 'trace';
 }
 
 async function runCaptured(
@@ -65,7 +66,7 @@ async function runCaptured(
     topic,
     apiKey,
     apiSecret,
-    logLevel: 'debug',
+    logLevel: options.logLevel ?? 'debug',
     output: options.wrongPassword === undefined ? {} : { password: options.wrongPassword },
   });
   const secrets: Record<string, string> = {
@@ -94,13 +95,21 @@ async function runCaptured(
   });
   const result = await load.start().finished();
 
-  // Error answers: a wrong secret, an unknown key, malformed JSON, an invalid batch.
+  // Error answers: a wrong secret, an unknown key, malformed JSON, an invalid batch; and a filtered batch.
   const body = JSON.stringify(buildBatch({ mpid: '1', runId, seqs: [1] }));
   for (const [auth, payload] of [
     [basicAuth(apiKey, `${apiSecret}-wrong`), body],
     [basicAuth('no-such-key', apiSecret), body],
     [basicAuth(apiKey, apiSecret), '{"events": ['],
     [basicAuth(apiKey, apiSecret), JSON.stringify({ events: [{ event_type: 'custom_event' }] })],
+    // Accepted, and its one event filtered out (an unsupported type): the filter's debug line.
+    [
+      basicAuth(apiKey, apiSecret),
+      JSON.stringify({
+        ...buildBatch({ mpid: '2', runId, seqs: [] }),
+        events: [{ event_type: 'pre_attribution', data: {} }],
+      }),
+    ],
   ] as const) {
     answers.push(await errorAnswer(child.port, auth, payload));
   }
@@ -139,20 +148,29 @@ async function errorAnswer(port: number, auth: string, body: string): Promise<st
   return `${response.status} ${await response.text()}`;
 }
 
-for (const security of ['SCRAM-SHA-512', 'MTLS'] as const) {
+for (const [security, logLevel] of [
+  ['SCRAM-SHA-512', 'debug'],
+  ['MTLS', 'trace'],
+] as const) {
   test(
-    `debug logs of a whole ${security} run hold no password, API secret or private key`,
+    `${logLevel} logs of a whole ${security} run hold no password, API secret or private key`,
     { timeout: 120_000 },
     async (t) => {
-      const { captured, secrets, delivered } = await runCaptured({ security });
+      const { captured, secrets, delivered } = await runCaptured({ security, logLevel });
       t.diagnostic(`captured ${captured.length} characters of output; ${delivered} events delivered`);
-      // The capture is real: debug lines and the error answers are in it.
-      assert.match(
-        captured,
-        /"level":"debug".*"msg":"configuration loaded"/,
-        'debug logging was on, the configuration logged',
-      );
-      assert.match(captured, /AUTH_INVALID|not valid/, 'error answers were captured');
+      // The capture is real: the forwarder's own debug lines, from every step, are in it.
+      for (const message of [
+        'configuration loaded',
+        'Kafka connection open',
+        'Kafka metadata refreshed',
+        'produced',
+        'events filtered out',
+      ])
+        assert.match(captured, new RegExp(`"level":"debug".*"msg":"${message}"`), `debug: ${message}`);
+      assert.match(captured, /"level":"info".*"msg":"Kafka output checked/, 'the start-up check');
+      assert.match(captured, /"level":"info".*"reason":"AUTH_INVALID".*"msg":"request rejected"/, 'rejections');
+      if (logLevel === 'trace')
+        assert.match(captured, /"level":"trace".*"msg":"Kafka client diagnostic"/, 'the client’s own diagnostics');
       assertNoSecrets(`${security} run output`, captured, secrets);
     },
   );

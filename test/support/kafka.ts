@@ -161,6 +161,7 @@ export function testOutputSettings(
     lingerMs: 0,
     retryBackoffMinMs: 50,
     retryBackoffMaxMs: 200,
+    degradedAfterMs: 60_000,
     description: { bootstrapServers: 'test', securityProtocol: 'PLAINTEXT', topic },
     ...overrides,
   };

@@ -135,12 +135,12 @@ function spawnCli(args: string[], options: ServeOptions) {
   return spawn('/bin/sh', ['-c', `${options.shellPrefix}; exec "$0" "$@"`, process.execPath, ...args], spawnOptions);
 }
 
-/** The spool's recovery report, from the "spool opened" log line (info). */
+/** The spool's recovery report, from the "spool opened…" log line (info, or warn after an unclean shutdown). */
 export async function spoolRecovery(served: ServeProcess, timeoutMs = 30_000): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const line of served.output().split('\n')) {
-      if (!line.includes('"msg":"spool opened"') || !line.includes('"recovery"')) continue;
+      if (!line.includes('"msg":"spool opened') || !line.includes('"recovery"')) continue;
       return (JSON.parse(line) as { recovery: Record<string, unknown> }).recovery;
     }
     if (Date.now() > deadline) throw new Error(`no "spool opened" line:\n${served.output().slice(-3000)}`);

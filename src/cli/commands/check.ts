@@ -12,7 +12,8 @@ export const checkCommand: CommandDefinition = {
   usage: '[--config FILE] [--print]',
   description:
     'Prints OK and a summary (secrets redacted) when the file is valid; otherwise every problem, each with its setting ' +
-    'and the fix, and exits with 2.',
+    'and the fix, and exits with 2. Secrets that are not available where it runs (an unset ${VAR}, an unreadable ' +
+    '*_file) are listed, not refused, so that the file can be checked without them.',
   options: { ...configOption.options, print: { type: 'boolean' } },
   optionHelp: [
     configOption.help,
@@ -20,10 +21,15 @@ export const checkCommand: CommandDefinition = {
   ],
   positionals: [0, 0],
   async run(args, io) {
-    const loaded = await loadCliConfig(args, io);
+    const loaded = await loadCliConfig(args, io, { secrets: 'none' });
     if (typeof loaded === 'number') return loaded;
     println(io, `OK: ${loaded.path} is valid.`);
     printSummary(loaded.config, io);
+    if (loaded.unavailableSecrets.length > 0) {
+      // Valid as written: a CI job can check the file without the production secrets.
+      println(io, `  not available here (serve will need them):`);
+      for (const { setting, why } of loaded.unavailableSecrets) println(io, `    ${setting}: ${why}`);
+    }
     if (args.values.print === true) {
       println(io);
       io.stdout.write(stringify(snakeCase(redactConfig(loaded.config))));

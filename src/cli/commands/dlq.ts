@@ -32,7 +32,7 @@ async function withSpool(
   io: CliIo,
   action: (spool: DeadLetterStore, kind: 'local' | 'kafka') => Promise<number>,
 ): Promise<number> {
-  const loaded = await loadCliConfig(args, io);
+  const loaded = await loadCliConfig(args, io, { secrets: 'intake' });
   if (typeof loaded === 'number') return loaded;
   const intake = loaded.config.spool.kafka;
   if (loaded.config.spool.kind === 'kafka' && intake !== undefined) {

@@ -3,7 +3,7 @@
 // configured deadline. A second signal, or a close that overruns the deadline, ends the process at once.
 import { redactConfig, type LogLevel } from '../../config/index.ts';
 import { startForwarder } from '../../main.ts';
-import { createLogger } from '../../telemetry/index.ts';
+import { createLogger, type Logger } from '../../telemetry/index.ts';
 import { configOption, EXIT_FAILED, EXIT_OK, stringValue, UsageError, type CommandDefinition } from '../index.ts';
 import { loadCliConfig } from '../index.ts';
 
@@ -33,6 +33,7 @@ export const serveCommand: CommandDefinition = {
     if (typeof loaded === 'number') return loaded;
     const { config } = loaded;
     const logger = createLogger({ level: (level as LogLevel | undefined) ?? config.logLevel });
+    exitOnUnexpectedErrors(logger);
     // Secrets are replaced before logging; the logger would censor them as well.
     logger.debug({ config: redactConfig(config) }, 'configuration loaded');
     let forwarder;
@@ -64,3 +65,19 @@ export const serveCommand: CommandDefinition = {
     return EXIT_OK;
   },
 };
+
+/**
+ * An exception nobody caught, or a promise rejection nobody handled, leaves the process in a state
+ * nothing vouches for: write one fatal line (flushed, so the supervisor's log has it) and exit
+ * non-zero for the supervisor to restart. Every batch answered 202 is already in the spool, whose
+ * recovery at the next start is the same as after a crash.
+ */
+function exitOnUnexpectedErrors(logger: Logger): void {
+  const exit = (kind: 'uncaughtException' | 'unhandledRejection') => (error: unknown) => {
+    logger.fatal({ err: error, kind }, `${kind}: exiting; the spool keeps every accepted batch`);
+    logger.flush();
+    process.exit(EXIT_FAILED);
+  };
+  process.once('uncaughtException', exit('uncaughtException'));
+  process.once('unhandledRejection', exit('unhandledRejection'));
+}

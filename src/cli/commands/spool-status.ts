@@ -21,7 +21,7 @@ export const spoolStatusCommand: CommandDefinition = {
   optionHelp: [configOption.help],
   positionals: [0, 0],
   async run(args, io) {
-    const loaded = await loadCliConfig(args, io);
+    const loaded = await loadCliConfig(args, io, { secrets: 'intake' });
     if (typeof loaded === 'number') return loaded;
     const { config } = loaded;
     if (config.spool.kind === 'kafka' && config.spool.kafka !== undefined) return printIntakeStatus(config, io);

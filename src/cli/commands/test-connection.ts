@@ -32,7 +32,10 @@ export const testConnectionCommand: CommandDefinition = {
     if (typeof loaded === 'number') return loaded;
     // The Kafka spool's intake is declared like an output and tested the same way, by its setting path.
     const intake = loaded.config.spool.kafka;
-    const outputs = [...loaded.config.outputs, ...(intake === undefined ? [] : [{ ...intake, name: INTAKE_NAME }])];
+    const outputs = [
+      ...loaded.config.outputs,
+      ...(intake === undefined ? [] : [{ ...intake, name: INTAKE_NAME, degradedAfterMs: 0 }]),
+    ];
     const name = args.positionals[0];
     const output =
       name === undefined

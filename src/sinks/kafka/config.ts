@@ -27,6 +27,8 @@ export interface KafkaOutputSettings {
   readonly lingerMs: number;
   readonly retryBackoffMinMs: number;
   readonly retryBackoffMaxMs: number;
+  /** Retrying longer than this makes the output degraded (outputs[].degraded_after_ms). */
+  readonly degradedAfterMs: number;
   /** Where and how it connects, for logs (no secrets). */
   readonly description: { bootstrapServers: string; securityProtocol: string; mechanism?: string; topic: string };
 }
@@ -72,6 +74,7 @@ export function kafkaOutputSettings(output: OutputConfig): KafkaOutputSettings {
     lingerMs: output.lingerMs,
     retryBackoffMinMs: output.retryBackoffMinMs,
     retryBackoffMaxMs: Math.max(output.retryBackoffMinMs, output.retryBackoffMaxMs),
+    degradedAfterMs: output.degradedAfterMs,
     description: {
       bootstrapServers: output.bootstrapServers.join(','),
       securityProtocol: connection.securityProtocol,

@@ -8,3 +8,4 @@ export type { BuiltRecords, OutgoingRecord, OversizedEvent, RecordEvent, RecordO
 export { KafkaSink } from './sink.ts';
 export type { RecordOutcome, RecordSink } from './sink.ts';
 export type { KafkaOutputSettings } from './config.ts';
+export { traceKafkaDiagnostics } from './kafka-client.ts';

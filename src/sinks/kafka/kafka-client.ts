@@ -6,7 +6,14 @@
 // certificate, i.e. mTLS) otherwise. Plaintext exists only for test tooling and says so in its name.
 import {
   Admin,
+  baseMetadataChannel,
   compatibilityPartitioner,
+  connectionsApiChannel,
+  connectionsConnectsChannel,
+  consumerCommitsChannel,
+  consumerGroupChannel,
+  producerInitIdempotentChannel,
+  producerSendsChannel,
   ProduceAcks,
   Producer,
   ProtocolError,
@@ -16,6 +23,7 @@ import {
   type SASLMechanismValue,
 } from '@platformatic/kafka';
 import type { ConnectionOptions as TlsConnectOptions } from 'node:tls';
+import type { Logger } from '../../telemetry/index.ts';
 
 export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
 
@@ -87,7 +95,13 @@ export interface ClientTuning {
    * report the output as retrying while the library rides out an outage.
    */
   onRetry?: (attempt: number, error: Error, operation: string) => number;
+  /** The library's own metrics go to this registry (Metrics.kafkaClientMetrics). */
+  metrics?: LibraryMetrics;
+  /** At debug: connections opened, closed and failed, and metadata refreshes (see logClientEvents). */
+  logger?: Logger;
 }
+
+type LibraryMetrics = NonNullable<ConstructorParameters<typeof Producer>[0]['metrics']>;
 
 function baseOptions(connection: KafkaConnection, tuning: ClientTuning, defaultClientId: string) {
   return {
@@ -99,6 +113,7 @@ function baseOptions(connection: KafkaConnection, tuning: ClientTuning, defaultC
     ...(tuning.requestTimeoutMs !== undefined && { requestTimeout: tuning.requestTimeoutMs }),
     ...(tuning.retries !== undefined && { retries: tuning.retries }),
     ...(tuning.retryDelayMs !== undefined && { retryDelay: tuning.retryDelayMs }),
+    ...(tuning.metrics !== undefined && { metrics: tuning.metrics }),
     ...(tuning.onRetry !== undefined && {
       retryDelay: (_client: unknown, operation: string, attempt: number, _retries: number, error: Error) =>
         tuning.onRetry!(attempt, error, operation),
@@ -131,6 +146,55 @@ function trackConnectionErrors<T extends object>(client: T): T {
   return client;
 }
 
+interface BrokerAddress {
+  host: string;
+  port: number;
+}
+interface ClientEventSource {
+  on(
+    event: 'client:broker:connect' | 'client:broker:disconnect',
+    listener: (payload: { broker: BrokerAddress }) => void,
+  ): unknown;
+  on(event: 'client:broker:failed', listener: (payload: { broker: BrokerAddress }) => void): unknown;
+  on(
+    event: 'client:metadata',
+    listener: (metadata: {
+      id?: string;
+      brokers: Map<number, BrokerAddress>;
+      topics: Map<string, { partitionsCount: number } | undefined>;
+    }) => void,
+  ): unknown;
+}
+
+/**
+ * At debug, what someone diagnosing a connection needs: each broker connection opened, closed or
+ * failed, and each metadata refresh (cluster, brokers, topics and their partition counts). Only
+ * addresses and counts: the connection objects hold the credentials. Nothing is subscribed at
+ * other levels, so the hot path pays nothing.
+ */
+function logClientEvents<T extends object>(client: T, clientId: string, logger: Logger | undefined): T {
+  if (logger === undefined || !logger.isLevelEnabled('debug')) return client;
+  const log = logger.child({ kafkaClient: clientId });
+  const source = client as unknown as ClientEventSource;
+  const address = (broker: BrokerAddress) => `${broker.host}:${broker.port}`;
+  source.on('client:broker:connect', ({ broker }) => log.debug({ broker: address(broker) }, 'Kafka connection open'));
+  source.on('client:broker:disconnect', ({ broker }) =>
+    log.debug({ broker: address(broker) }, 'Kafka connection closed'),
+  );
+  source.on('client:broker:failed', ({ broker }) => log.debug({ broker: address(broker) }, 'Kafka connection failed'));
+  source.on('client:metadata', (metadata) =>
+    log.debug(
+      {
+        cluster: metadata.id,
+        brokers: [...metadata.brokers].map(([id, broker]) => `${id}@${address(broker)}`),
+        topics: Object.fromEntries([...metadata.topics].map(([name, topic]) => [name, topic?.partitionsCount])),
+      },
+      'Kafka metadata refreshed',
+    ),
+  );
+  return client;
+}
+
 /**
  * The socket-level error this client's connections saw most recently (within maxAgeMs), to pass
  * to classifyKafkaError alongside an error that only says the connection closed.
@@ -151,8 +215,9 @@ function valueSerializer(value?: RecordValue): Buffer | undefined {
  * partition as it would from a Java producer.
  */
 export function createProducer(connection: KafkaConnection, tuning: ClientTuning = {}): KafkaProducer {
+  const options = baseOptions(connection, tuning, 'kafka-forwarder');
   const producer = new Producer<string, RecordValue, string, string>({
-    ...baseOptions(connection, tuning, 'kafka-forwarder'),
+    ...options,
     idempotent: true,
     acks: ProduceAcks.ALL,
     partitioner: compatibilityPartitioner,
@@ -164,7 +229,33 @@ export function createProducer(connection: KafkaConnection, tuning: ClientTuning
       headerValue: stringSerializer,
     },
   });
-  return trackConnectionErrors(producer);
+  return logClientEvents(trackConnectionErrors(producer), options.clientId, tuning.logger);
+}
+
+/**
+ * The topic's partition count and the cluster's broker count from fresh-enough metadata; a topic
+ * the cluster does not have is UNKNOWN_TOPIC_OR_PARTITION, as a produce to it would be.
+ */
+export async function describeTopic(
+  client: KafkaProducer | KafkaAdmin,
+  topic: string,
+): Promise<{ partitions: number; brokers: number }> {
+  const metadata = await client.metadata({ topics: [topic] });
+  const partitions = metadata.topics.get(topic)?.partitionsCount;
+  if (partitions === undefined || partitions < 1)
+    throw new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', null, { topic });
+  return { partitions, brokers: metadata.brokers.size };
+}
+
+/** One partition's produce request as sendByPartition made it, for the debug log. */
+export interface PartitionSend {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: number;
+  readonly bytes: number;
+  readonly ms: number;
+  /** Set when Kafka refused it (after the library's own retries). */
+  readonly failure: unknown;
 }
 
 /** One record for sendReportingPartitions; `partition` set means "this partition" (reduced modulo the count). */
@@ -196,6 +287,7 @@ export async function sendByPartition(
   topic: string,
   records: readonly RecordToSend[],
   compression?: CompressionAlgorithmValue,
+  onPartitionSent?: (sent: PartitionSend) => void,
 ): Promise<unknown[]> {
   let partitions: number[];
   try {
@@ -220,6 +312,8 @@ export async function sendByPartition(
   const outcomes: unknown[] = records.map(() => undefined);
   await Promise.all(
     [...byPartition].map(async ([partition, indexes]) => {
+      const started = onPartitionSent === undefined ? 0 : performance.now();
+      let failure: unknown;
       try {
         await producer.send({
           messages: indexes.map((index) => {
@@ -234,7 +328,14 @@ export async function sendByPartition(
           ...(compression !== undefined && { compression }),
         });
       } catch (error) {
-        for (const index of indexes) outcomes[index] = error ?? new Error('produce failed');
+        failure = error ?? new Error('produce failed');
+        for (const index of indexes) outcomes[index] = failure;
+      }
+      if (onPartitionSent !== undefined) {
+        let bytes = 0;
+        for (const index of indexes) bytes += Buffer.byteLength(records[index].value);
+        const ms = performance.now() - started;
+        onPartitionSent({ topic, partition, records: indexes.length, bytes, ms, failure });
       }
     }),
   );
@@ -242,7 +343,8 @@ export async function sendByPartition(
 }
 
 export function createAdmin(connection: KafkaConnection, tuning: ClientTuning = {}): KafkaAdmin {
-  return trackConnectionErrors(new Admin(baseOptions(connection, tuning, 'kafka-forwarder-admin')));
+  const options = baseOptions(connection, tuning, 'kafka-forwarder-admin');
+  return logClientEvents(trackConnectionErrors(new Admin(options)), options.clientId, tuning.logger);
 }
 
 const UNKNOWN_TOPIC_MESSAGE = /^Unknown topic (.*)\.$/;
@@ -285,3 +387,68 @@ export {
   UserError,
 } from '@platformatic/kafka';
 export type { ClusterMetadata } from '@platformatic/kafka';
+
+/** The library's tracing channels logged at trace: connecting, every protocol request, metadata, sends, groups. */
+const TRACED_CHANNELS = [
+  connectionsConnectsChannel,
+  connectionsApiChannel,
+  baseMetadataChannel,
+  producerInitIdempotentChannel,
+  producerSendsChannel,
+  consumerGroupChannel,
+  consumerCommitsChannel,
+];
+
+/** The scalar facts of a diagnostic context; the context also holds the client and connection objects, with credentials. */
+function traceFields(context: Record<string, unknown>): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const name of ['operation', 'operationId', 'host', 'port', 'apiKey', 'apiVersion', 'correlationId']) {
+    const value = context[name];
+    if (typeof value === 'bigint') fields[name] = String(value);
+    else if (typeof value === 'string' || typeof value === 'number') fields[name] = value;
+  }
+  return fields;
+}
+
+/**
+ * At log level trace, the Kafka client's own diagnostics (its node:diagnostics_channel tracing
+ * channels, plt:kafka:*), one line per finished or failed operation with its duration. Process
+ * wide, as the channels are; returns the unsubscribe.
+ */
+export function traceKafkaDiagnostics(logger: Logger): () => void {
+  const started = new WeakMap<object, number>();
+  const unsubscribes = TRACED_CHANNELS.map((channel) => {
+    const name = (channel as unknown as { name: string }).name;
+    const handlers = {
+      start(context: object) {
+        started.set(context, performance.now());
+      },
+      end() {},
+      asyncStart() {},
+      asyncEnd(context: object) {
+        const since = started.get(context);
+        const fields = traceFields(context as Record<string, unknown>);
+        const durationMs = since === undefined ? undefined : Math.round((performance.now() - since) * 10) / 10;
+        const error = (context as { error?: unknown }).error;
+        if (error !== undefined) return; // logged by error()
+        logger.trace({ channel: name, ...fields, durationMs }, 'Kafka client diagnostic');
+      },
+      error(context: object) {
+        const error = (context as { error?: unknown }).error;
+        logger.trace(
+          {
+            channel: name,
+            ...traceFields(context as Record<string, unknown>),
+            error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+          },
+          'Kafka client diagnostic: failed',
+        );
+      },
+    };
+    channel.subscribe(handlers);
+    return () => channel.unsubscribe(handlers);
+  });
+  return () => {
+    for (const unsubscribe of unsubscribes) unsubscribe();
+  };
+}

@@ -22,9 +22,11 @@ import type { KafkaOutputSettings } from './config.ts';
 import { classifyKafkaError, type KafkaErrorClassification } from './error-table.ts';
 import {
   createProducer,
+  describeTopic,
   lastConnectionError,
   sendByPartition,
   type KafkaProducer,
+  type PartitionSend,
   type RecordToSend,
 } from './kafka-client.ts';
 import { splitRecord, type OutgoingRecord, type RecordEvent } from './request-builder.ts';
@@ -80,14 +82,34 @@ export class KafkaService {
   readonly #random: () => number;
   #producer: KafkaProducer | undefined;
   #problem: OutputProblem | undefined;
+  /** The brokers answered at least once since the start. */
+  #reached = false;
+  #closed = false;
   #lastReminderAt = 0;
   /** Null-key records are spread over the partitions round-robin (the client would put them all on 0). */
   #spread = Math.floor(Math.random() * 1024);
+
+  /** Logs each partition's produce request; undefined unless the level is debug, so it costs nothing. */
+  readonly #debugSends: ((sent: PartitionSend) => void) | undefined;
 
   constructor(options: KafkaServiceOptions) {
     this.#settings = options.settings;
     this.#metrics = options.metrics;
     this.#logger = options.logger.child({ output: options.settings.output });
+    this.#debugSends = this.#logger.isLevelEnabled('debug')
+      ? ({ topic, partition, records, bytes, ms, failure }) =>
+          this.#logger.debug(
+            {
+              topic,
+              partition,
+              records,
+              bytes,
+              latencyMs: Math.round(ms * 10) / 10,
+              ...(failure !== undefined && { error: describeError(failure) }),
+            },
+            failure === undefined ? 'produced' : 'produce request failed',
+          )
+      : undefined;
     this.#random = options.random ?? Math.random;
     this.#metrics.setOutputState(this.#settings.output, 'ok');
   }
@@ -103,6 +125,41 @@ export class KafkaService {
   /** Why the output is retrying or paused; undefined when it is ok. */
   get problem(): OutputProblem | undefined {
     return this.#problem;
+  }
+
+  /**
+   * Whether /readyz should call the output degraded: paused (a setting to fix), or retrying
+   * without having reached its brokers once since the start (a wrong bootstrap_servers shows in
+   * seconds, not when the first window closes), or retrying for longer than degraded_after_ms.
+   */
+  degraded(now = Date.now()): boolean {
+    const problem = this.#problem;
+    if (problem === undefined) return false;
+    return problem.state === 'paused' || !this.#reached || now - problem.since >= this.#settings.degradedAfterMs;
+  }
+
+  /**
+   * Start-up truth: asks the brokers for the topic's metadata once, as the first send would, so
+   * that unreachable brokers, failed authentication or a missing topic show in the logs, the
+   * output state metric and /readyz within a connection timeout. Never rejects; runs until the
+   * brokers answer or the output closes (the library retries meanwhile, reporting each retry).
+   */
+  async checkAtStart(): Promise<void> {
+    const topic = this.#settings.topic;
+    const producer = this.#producerFor();
+    try {
+      const { partitions, brokers } = await describeTopic(producer, topic);
+      this.#reached = true;
+      this.#logger.info(
+        { ...this.#settings.description, partitions, brokers },
+        'Kafka output checked: brokers answered and the topic exists',
+      );
+      this.#healthy();
+    } catch (error) {
+      if (this.#closed || this.#producer !== producer) return;
+      const classification = classifyKafkaError(error, [lastConnectionError(producer)]);
+      this.#failed(classification, error, 1, 0);
+    }
   }
 
   /**
@@ -128,6 +185,7 @@ export class KafkaService {
           this.#settings.topic,
           pending.map((index) => this.#message(records[index])),
           this.#settings.compression,
+          this.#debugSends,
         );
       } catch (error) {
         failures = pending.map(() => error ?? new Error('produce failed'));
@@ -192,6 +250,7 @@ export class KafkaService {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await this.#replaceProducer();
   }
 
@@ -249,6 +308,8 @@ export class KafkaService {
       // numbers, until they pass or the producer is closed (a stop); see sendByPartition.
       retries: true,
       onRetry: (attempt, error) => this.#onClientRetry(attempt, error),
+      metrics: this.#metrics.kafkaClientMetrics({ output: this.#settings.output }),
+      logger: this.#logger,
     });
     return this.#producer;
   }
@@ -281,15 +342,20 @@ export class KafkaService {
     this.#metrics.recordsProduced.inc({ output }, records.length);
     this.#metrics.bytesProduced.inc({ output }, bytes);
     this.#metrics.produceLatency.observe({ output }, seconds);
+    this.#reached = true;
+    if (all) this.#healthy();
+  }
+
+  /** Everything asked of the brokers went through: the output is ok again. */
+  #healthy(): void {
     const problem = this.#problem;
-    if (all && problem !== undefined) {
-      this.#problem = undefined;
-      this.#metrics.setOutputState(output, 'ok');
-      this.#logger.info(
-        { previousState: problem.state, code: problem.code, downMs: Date.now() - problem.since },
-        problem.state === 'paused' ? 'Kafka output resumed' : 'Kafka output recovered',
-      );
-    }
+    if (problem === undefined) return;
+    this.#problem = undefined;
+    this.#metrics.setOutputState(this.#settings.output, 'ok');
+    this.#logger.info(
+      { previousState: problem.state, code: problem.code, downMs: Date.now() - problem.since },
+      problem.state === 'paused' ? 'Kafka output resumed' : 'Kafka output recovered',
+    );
   }
 
   #failed(classification: KafkaErrorClassification, error: unknown, attempt: number, retryInMs: number): void {
@@ -309,6 +375,11 @@ export class KafkaService {
       this.#metrics.setOutputState(output, state, classification.code);
     }
     const now = Date.now();
+    // Every retry at debug (info and warn repeat only state changes and a reminder a minute).
+    this.#logger.debug(
+      { class: classification.kind, code: classification.code, matched: classification.matched, attempt, retryInMs },
+      'Kafka request failed; retrying',
+    );
     if (!changed && now - this.#lastReminderAt < REMIND_EVERY_MS) return;
     this.#lastReminderAt = now;
     const details = {

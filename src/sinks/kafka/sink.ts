@@ -68,6 +68,16 @@ export class KafkaSink implements RecordSink {
     return this.#service.problem;
   }
 
+  /** Whether /readyz reports this output degraded (see KafkaService.degraded). */
+  get degraded(): boolean {
+    return this.#service.degraded();
+  }
+
+  /** Asks the brokers for the topic once, at start, so a wrong setting shows at once; never rejects. */
+  checkAtStart(): Promise<void> {
+    return this.#service.checkAtStart();
+  }
+
   /** Records queued and not yet in a request. */
   get pendingRecords(): number {
     return this.#queue.length - this.#queueHead;

@@ -3,6 +3,7 @@
 // credentials is never stored), every batch of a request is validated before anything is
 // stored (a bulk request is accepted whole or rejected whole), and 202 goes out only after the
 // spool has fsync'd the batches.
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ForwarderError, isForwarderError } from '../../errors.ts';
 import { batchMpid, int64ToString, parseJson, stringifyJsonToBuffer } from '../../format/index.ts';
@@ -12,6 +13,7 @@ import type { Logger } from '../../telemetry/index.ts';
 import type { Metrics } from '../../telemetry/index.ts';
 import type { Authenticator } from './auth.ts';
 import { checkContentType, readBody } from './read-body.ts';
+import { createRejectionLog } from './rejection-log.ts';
 import { sendAccepted, sendError } from './respond.ts';
 import { validateBatch } from './validate-batch.ts';
 
@@ -59,7 +61,14 @@ export function createIngestHandler(options: IngestOptions) {
     return bytes;
   };
 
-  const fail = (response: ServerResponse, route: string, started: number, error: unknown): void => {
+  const logRejection = createRejectionLog(options.logger);
+
+  const fail = (
+    response: ServerResponse,
+    request: { route: string; started: number; requestId: string; input: string | undefined },
+    error: unknown,
+  ): void => {
+    const { route, started } = request;
     const headers: Record<string, string> = {};
     // The header must say what the message says: the spool's own figure wins over our default.
     // Every "try again later" answer carries one: 429 (full, busy) and 503 (disk fault, recovering,
@@ -76,15 +85,27 @@ export function createIngestHandler(options: IngestOptions) {
     const reason = isForwarderError(error) ? error.code : 'INTERNAL';
     metrics.requestsRejected.inc({ reason, status: String(status) });
     metrics.requestDuration.observe({ route, status: String(status) }, (performance.now() - started) / 1000);
-    if (status >= 500) options.logger.error({ err: error }, 'ingest failed');
+    if (status >= 500) options.logger.error({ err: error, requestId: request.requestId }, 'ingest failed');
+    else
+      logRejection({
+        requestId: request.requestId,
+        route,
+        input: request.input,
+        status,
+        reason,
+        message: isForwarderError(error) ? error.message : 'internal error',
+      });
   };
 
   return async function ingest(request: IncomingMessage, response: ServerResponse, bulk: boolean): Promise<void> {
     const started = performance.now();
     const route = bulk ? '/v2/bulkevents' : '/v2/events';
+    const requestId = requestIdOf(request);
+    response.setHeader('x-request-id', requestId);
     let reserved = 0;
+    let input: string | undefined;
     try {
-      const input = authenticator.authenticate(request.headers.authorization);
+      input = authenticator.authenticate(request.headers.authorization);
       checkContentType(request);
       reserved = reserve(request);
       const body = await readBody(request, limits.maxRequestBytes);
@@ -116,11 +137,18 @@ export function createIngestHandler(options: IngestOptions) {
         metrics.requestsRejected.inc({ reason: 'CLIENT_ABORTED', status: '499' });
         return;
       }
-      fail(response, route, started, error);
+      fail(response, { route, started, requestId, input }, error);
     } finally {
       inFlightBytes -= reserved;
     }
   };
+}
+
+/** A client's or proxy's X-Request-Id when it is a plain token, else one of ours: logs and the answer carry it. */
+const CLIENT_REQUEST_ID = /^[\w.:@-]{1,128}$/;
+function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
 function parseBody(body: Buffer): JsonValue {

@@ -694,15 +694,27 @@ void describe('Events API: backpressure, discovery and health', () => {
     }
   });
 
-  void it('GET /healthz and /readyz answer 200 on a healthy server', async () => {
+  void it('GET /healthz is 200; /readyz is 200 and, once the start-up check finds no broker, degraded naming the output', async () => {
+    // The test output's bootstrap_servers is 127.0.0.1:1, where nothing listens.
     const server = await startTestForwarder();
     try {
       const health = await fetch(`${server.adminUrl}/healthz`);
       assert.equal(health.status, 200);
       assert.deepEqual(await health.json(), { status: 'ok' });
-      const ready = await fetch(`${server.adminUrl}/readyz`);
-      assert.equal(ready.status, 200);
-      assert.deepEqual(await ready.json(), { status: 'ready' });
+      let body: { status: string; warnings?: string[] } = { status: '' };
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        const ready = await fetch(`${server.adminUrl}/readyz`);
+        assert.equal(ready.status, 200, 'still ready: the spool takes batches meanwhile');
+        body = (await ready.json()) as typeof body;
+        if (body.status === 'degraded') break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(body.status, 'degraded', 'within seconds, without any batch sent');
+      assert.match(body.warnings?.[0] ?? '', /^output unreachable is retrying: .*\(/);
+      const [output] = server.forwarder.outputs();
+      assert.equal(output.state, 'retrying');
+      assert.equal(output.degraded, true);
     } finally {
       await server.close();
     }

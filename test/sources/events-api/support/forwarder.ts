@@ -10,6 +10,7 @@ import { startForwarder } from '../../../../src/main.ts';
 import type { Forwarder } from '../../../../src/main.ts';
 import type { Spool, SpoolRecord } from '../../../../src/spool/index.ts';
 import { silentLogger } from '../../../../src/telemetry/logger.ts';
+import type { Logger } from '../../../../src/telemetry/index.ts';
 import { basicAuth as basicAuthOf } from '../../../support/auth.ts';
 
 export const API_KEY = 'test-key';
@@ -92,11 +93,11 @@ export async function readAll(spool: Spool, connection = CONNECTION): Promise<Sp
 }
 
 export async function startTestForwarder(
-  options: { spool?: Record<string, unknown>; server?: Record<string, unknown> } = {},
+  options: { spool?: Record<string, unknown>; server?: Record<string, unknown>; logger?: Logger } = {},
 ): Promise<TestForwarder> {
   const spoolDir = tempSpoolDir();
   const config = await testConfig({ spoolDir, spool: options.spool, server: options.server });
-  const forwarder = await startForwarder(config, { logger: silentLogger() });
+  const forwarder = await startForwarder(config, { logger: options.logger ?? silentLogger() });
   return {
     forwarder,
     url: `http://127.0.0.1:${forwarder.address.port}`,
