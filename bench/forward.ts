@@ -5,6 +5,7 @@
 //  1. per-event mode (Send as Batch off): records/s and MB/s;
 //  2. batch mode (Send as Batch on, 1 s window);
 //  3. Kafka's own ProducerPerformance, same broker, security, acks and record size: our ratio to it;
+//     and the per-event run again at log_level debug: the cost of debug logging;
 //  4. half of the per-event rate, paced: p99 ingest-to-ack latency (kafka_forwarder_ingest_to_ack_seconds);
 //  5. memory: 10-minute windows holding --memory-events events (default 1,000,000) from 100,000
 //     devices; the forwarder's peak RSS (VmHWM).
@@ -66,7 +67,7 @@ interface Phase {
 
 async function startPhase(
   name: string,
-  options: { sendAsBatch: boolean; batchWindowMs: number; spoolMaxBytes?: number },
+  options: { sendAsBatch: boolean; batchWindowMs: number; spoolMaxBytes?: number; logLevel?: 'info' | 'debug' },
 ): Promise<Phase> {
   if (cluster === undefined) throw new Error('no cluster');
   const dir = await mkdtemp(path.join(work, `${name}-`));
@@ -83,7 +84,8 @@ async function startPhase(
     apiSecret,
     sendAsBatch: options.sendAsBatch,
     batchWindowMs: options.batchWindowMs,
-    logLevel: 'warn',
+    // info, the default: what users run. The debug run measures what turning on debug costs.
+    logLevel: options.logLevel ?? 'info',
     output: { retry_backoff_max_ms: 1000 },
     ...(options.spoolMaxBytes !== undefined && { spool: { max_bytes: options.spoolMaxBytes } }),
   });
@@ -122,8 +124,12 @@ interface Throughput {
   recordSize: number;
 }
 
-async function throughputRun(name: string, sendAsBatch: boolean): Promise<Throughput> {
-  const phase = await startPhase(name, { sendAsBatch, batchWindowMs: 1_000 });
+async function throughputRun(
+  name: string,
+  sendAsBatch: boolean,
+  logLevel: 'info' | 'debug' = 'info',
+): Promise<Throughput> {
+  const phase = await startPhase(name, { sendAsBatch, batchWindowMs: 1_000, logLevel });
   const { port, adminPort } = phase.forwarder;
   const started = performance.now();
   const load = new LoadGenerator({
@@ -278,6 +284,11 @@ async function allRuns(): Promise<void> {
   if (cluster === undefined) return;
   const perEvent = await throughputRun('per-event', false);
   await throughputRun('batch', true);
+  // Debug logging's cost: the same per-event run with log_level debug (a line per produce
+  // request, connection and window); at info those lines cost one branch each.
+  const debug = await throughputRun('per-event-debug', false, 'debug');
+  const debugRatio = debug.records / debug.seconds / (perEvent.records / perEvent.seconds);
+  log(`ratio per-event at debug / at info: ${debugRatio.toFixed(2)} (the cost of log_level: debug)`);
 
   const user = cluster.users.scramSha512;
   await cluster.createTopic('bench-producer-performance', {
