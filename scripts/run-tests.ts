@@ -97,10 +97,24 @@ async function startShared(brokers: 1 | 3): Promise<void> {
     return;
   }
   const started = Date.now();
-  const cluster = await startKafkaCluster({
-    brokers,
-    onProgress: (message) => log(`kafka${brokers}: ${message}`),
-  });
+  let cluster;
+  // Once more after a broker dies at start: the two shared clusters start side by side, and a
+  // port one of them was given (free when asked for) can be taken before its broker binds it.
+  // The failed attempt's brokers are stopped; a second failure is real and ends the run.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      cluster = await startKafkaCluster({
+        brokers,
+        onProgress: (message) => log(`kafka${brokers}: ${message}`),
+      });
+      break;
+    } catch (error) {
+      if (attempt >= 2) throw error;
+      log(
+        `kafka${brokers}: start failed (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); trying once more`,
+      );
+    }
+  }
   clusters.push(cluster);
   process.env[TEST_CLUSTER_ENV[brokers]] = cluster.descriptorPath;
   log(`${brokers}-broker Kafka ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -249,6 +249,7 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
     return new ConnectionRunner({
       connection,
       maxRecordBytes: settings.maxRecordBytes,
+      keyField: settings.keyField,
       spool: openedSpool,
       sink,
       metrics,
@@ -326,7 +327,7 @@ function closeOnce(parts: CloseParts): () => Promise<void> {
 
 /** How to reach the intake cluster: spool.kafka, read as an output's connection is (TLS, SASL, tuning). */
 export function intakeConnectionOf(settings: IntakeConfig): IntakeConnection {
-  const { connection } = kafkaOutputSettings({ ...settings, name: 'spool.kafka', degradedAfterMs: 0 });
+  const { connection } = kafkaOutputSettings({ ...settings, name: 'spool.kafka', degradedAfterMs: 0, key: 'mpid' });
   return {
     ...connection,
     clientId: settings.clientId,
@@ -374,7 +375,7 @@ async function startClusterProcessing(
       const sink = parts.sinks.get(connection.output);
       if (output === undefined || sink === undefined)
         throw new TypeError(`connection ${connection.name}: no output ${connection.output}`);
-      return { connection, sink, maxRecordBytes: output.maxRecordBytes };
+      return { connection, sink, maxRecordBytes: output.maxRecordBytes, keyField: output.keyField };
     }),
     metrics: parts.metrics,
     logger: parts.logger,

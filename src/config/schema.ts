@@ -262,6 +262,13 @@ const outputSchema: SettingSchema = {
   properties: {
     name: name('output'),
     ...kafkaClusterProperties(true, { type: 'string', minLength: 1, description: 'The Kafka topic to publish to.' }),
+    key: {
+      type: 'string',
+      enum: ['mpid', 'customer_id', 'mp_deviceid'],
+      default: 'mpid',
+      description:
+        "What each record's key is: `mpid` (as at mParticle), the `customer_id` user identity, or the batch's `mp_deviceid` (then every connection to this output needs `include_mp_device_id: true`). A batch without it gets no key and its records are spread over the partitions. Kafka keeps order per key, so each user's (or customer's, or device's) events stay in order.",
+    },
     degraded_after_ms: millis(
       'How long the output may keep retrying (brokers unreachable, leaders moving) before `/readyz` reports it as degraded; the spool keeps its batches meanwhile. An output that has not reached its brokers once since the start, or that is paused by a setting to fix, is reported at once.',
       60000,
@@ -577,6 +584,7 @@ type OutputDefaults = Pick<
   | 'requestTimeoutMs'
   | 'connectTimeoutMs'
   | 'degradedAfterMs'
+  | 'key'
 >;
 
 function deepFreeze<T>(value: T): T {

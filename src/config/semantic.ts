@@ -352,4 +352,20 @@ export function checkSemantics(document: unknown, problems: ProblemList, origins
   checker.spool(document.spool, document.server);
   checker.uniqueNames(connections, 'connections');
   checker.connections(connections, inputs, inputNames, outputNames);
+  deviceIdKeys(connections, outputs, problems);
+}
+
+/** key: mp_deviceid needs the device id in the outgoing batch, which each connection decides. */
+function deviceIdKeys(connections: Node[], outputs: Node[], problems: ProblemList): void {
+  connections.forEach((connection, index) => {
+    const output = outputs.find((candidate) => text(candidate.name) === text(connection.output));
+    if (output === undefined || output.key !== 'mp_deviceid') return;
+    const settings = isNode(connection.settings) ? connection.settings : {};
+    if (settings.include_mp_device_id === true) return;
+    problems.add(
+      ['connections', index, 'settings', 'include_mp_device_id'],
+      `is off, but output "${text(output.name)}" keys its records by mp_deviceid, which it would then never receive`,
+      'set include_mp_device_id: true on this connection, or choose another key for the output',
+    );
+  });
 }

@@ -81,6 +81,8 @@ export interface OutputConfig {
   connectTimeoutMs: number;
   /** How long retrying may last before /readyz reports the output degraded. */
   degradedAfterMs: number;
+  /** What the record key is made of. */
+  key: 'mpid' | 'customer_id' | 'mp_deviceid';
 }
 
 export interface ServerTlsConfig {
@@ -111,7 +113,7 @@ export interface AdminConfig {
  * Cluster mode's intake (spool.kafka): a Kafka cluster declared like an output (its topic is the
  * intake topic), plus the consumer group and the topics cluster mode keeps there.
  */
-export interface IntakeConfig extends Omit<OutputConfig, 'name' | 'degradedAfterMs'> {
+export interface IntakeConfig extends Omit<OutputConfig, 'name' | 'degradedAfterMs' | 'key'> {
   groupId: string;
   partitions: number;
   replicationFactor: number;

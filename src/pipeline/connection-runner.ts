@@ -24,7 +24,7 @@ import { deadLetterReason } from '../errors.ts';
 import { isJsonObject, type JsonObject } from '../format/index.ts';
 import { parseJson } from '../format/index.ts';
 import { buildRecords } from '../sinks/kafka/index.ts';
-import type { RecordOutcome, RecordSink } from '../sinks/kafka/index.ts';
+import type { RecordKeyField, RecordOutcome, RecordSink } from '../sinks/kafka/index.ts';
 import type { Spool, SpoolRecord } from '../spool/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { Metrics } from '../telemetry/index.ts';
@@ -38,6 +38,8 @@ export interface ConnectionRunnerOptions {
   readonly connection: ConnectionConfig;
   /** Largest record value the sink sends (records are split by events to fit). */
   readonly maxRecordBytes: number;
+  /** What record keys are made of (the output's key setting); the MPID when omitted. */
+  readonly keyField?: RecordKeyField;
   readonly spool: Pick<Spool, 'read' | 'get' | 'ack' | 'deadLetter'>;
   readonly sink: RecordSink;
   readonly metrics: Metrics;
@@ -107,6 +109,7 @@ export class ConnectionRunner {
         spool: options.spool,
         settings: options.connection.settings,
         maxRecordBytes: options.maxRecordBytes,
+        keyField: options.keyField ?? 'mpid',
         logger: this.#logger,
         clock: this.#clock,
         readable: (record) => this.#parse(record),
@@ -305,7 +308,7 @@ export class ConnectionRunner {
     const built = buildRecords(
       result.batch,
       { seqs: [record.seq] },
-      { maxRecordBytes: this.#options.maxRecordBytes, perEvent: true },
+      { maxRecordBytes: this.#options.maxRecordBytes, perEvent: true, keyField: this.#options.keyField },
     );
     this.#dispatch({ batches: [record], records: built.records, oversized: built.oversized });
   }

@@ -4,7 +4,7 @@
 // reading at once, and the windows they held are rebuilt by the next owner from the committed
 // offset (records they had already handed to Kafka are sent, and acknowledged, as usual).
 import type { ConnectionConfig } from '../config/index.ts';
-import type { RecordSink } from '../sinks/kafka/index.ts';
+import type { RecordKeyField, RecordSink } from '../sinks/kafka/index.ts';
 import type { PartitionListener, PartitionLog } from '../spool/index.ts';
 import type { Logger, Metrics } from '../telemetry/index.ts';
 import { ConnectionRunner } from './connection-runner.ts';
@@ -13,6 +13,7 @@ export interface ConnectionTarget {
   readonly connection: ConnectionConfig;
   readonly sink: RecordSink;
   readonly maxRecordBytes: number;
+  readonly keyField: RecordKeyField;
 }
 
 export interface PartitionTasksOptions {
@@ -45,6 +46,7 @@ export class PartitionTasks implements PartitionListener {
         new ConnectionRunner({
           connection: target.connection,
           maxRecordBytes: target.maxRecordBytes,
+          keyField: target.keyField,
           spool: log,
           sink: target.sink,
           metrics,

@@ -8,6 +8,7 @@ import { deadLetterReason } from '../errors.ts';
 import type { JsonObject } from '../format/index.ts';
 import { stringifyJson } from '../format/index.ts';
 import { buildRecords } from '../sinks/kafka/index.ts';
+import type { RecordKeyField } from '../sinks/kafka/index.ts';
 import type { Spool, SpoolRecord } from '../spool/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { mergeSessionWindow, mergeWindow } from './merge-window.ts';
@@ -20,6 +21,7 @@ export interface WindowHost {
   readonly spool: Pick<Spool, 'get'>;
   readonly settings: ConnectionSettings;
   readonly maxRecordBytes: number;
+  readonly keyField: RecordKeyField;
   readonly logger: Logger;
   readonly clock: () => number;
   /** The stored batch parsed, or undefined after it has been dead-lettered as unreadable. */
@@ -196,7 +198,9 @@ export class WindowDispatch {
     const merged = this.#mode === 'session' ? mergeSessionWindow(outgoing) : [mergeWindow(outgoing)];
     const origin = { seqs: batches.map((batch) => batch.seq), eventSeqs };
     const built = merged.flatMap((batch) =>
-      batch === null ? [] : [buildRecords(batch, origin, { maxRecordBytes: host.maxRecordBytes })],
+      batch === null
+        ? []
+        : [buildRecords(batch, origin, { maxRecordBytes: host.maxRecordBytes, keyField: host.keyField })],
     );
     return {
       batches,

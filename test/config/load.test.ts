@@ -264,6 +264,19 @@ void describe('unknown settings', () => {
 });
 
 void describe('relations between settings', () => {
+  void it('key: mpid by default; mp_deviceid needs include_mp_device_id on every connection to the output', async () => {
+    assert.equal((await buildConfig(minimal())).outputs[0].key, 'mpid');
+    const raw = minimal();
+    raw.outputs[0].key = 'mp_deviceid';
+    const { problems } = await problemsOf(buildConfig(raw));
+    assert.deepEqual(paths(problems), ['connections[0].settings.include_mp_device_id']);
+    assert.match(problems[0].fix, /include_mp_device_id: true/);
+    raw.connections[0].settings = { include_mp_device_id: true };
+    assert.equal((await buildConfig(raw)).outputs[0].key, 'mp_deviceid');
+    raw.outputs[0].key = 'email';
+    assert.deepEqual(paths((await problemsOf(buildConfig(raw))).problems), ['outputs[0].key']);
+  });
+
   void it('refuses a password without a username, and a username without a password', async () => {
     const raw = minimal();
     raw.outputs[0].password = 'hunter2';

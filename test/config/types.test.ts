@@ -65,6 +65,7 @@ const credential = { apiKey: 'always', apiSecret: 'always' } as const satisfies 
 const output = {
   name: 'always',
   degradedAfterMs: 'always',
+  key: 'always',
   ...outputFields(),
 } as const satisfies Presence<OutputConfig>;
 /** The fields outputs and the intake share: a Kafka cluster and a topic on it. */
@@ -87,7 +88,7 @@ function outputFields() {
     retryBackoffMaxMs: 'always',
     requestTimeoutMs: 'always',
     connectTimeoutMs: 'always',
-  } as const satisfies Presence<Omit<OutputConfig, 'name' | 'degradedAfterMs'>>;
+  } as const satisfies Presence<Omit<OutputConfig, 'name' | 'degradedAfterMs' | 'key'>>;
 }
 const connection = {
   name: 'always',

@@ -162,6 +162,7 @@ export function testOutputSettings(
     retryBackoffMinMs: 50,
     retryBackoffMaxMs: 200,
     degradedAfterMs: 60_000,
+    keyField: 'mpid',
     description: { bootstrapServers: 'test', securityProtocol: 'PLAINTEXT', topic },
     ...overrides,
   };

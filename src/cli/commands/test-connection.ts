@@ -34,7 +34,7 @@ export const testConnectionCommand: CommandDefinition = {
     const intake = loaded.config.spool.kafka;
     const outputs = [
       ...loaded.config.outputs,
-      ...(intake === undefined ? [] : [{ ...intake, name: INTAKE_NAME, degradedAfterMs: 0 }]),
+      ...(intake === undefined ? [] : [{ ...intake, name: INTAKE_NAME, degradedAfterMs: 0, key: 'mpid' as const }]),
     ];
     const name = args.positionals[0];
     const output =

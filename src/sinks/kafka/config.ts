@@ -2,6 +2,7 @@
 // needs: a client connection, client tuning, and the sink's own limits. No defaults live here; the
 // config schema is the one place for them.
 import type { Compression, OutputConfig } from '../../config/index.ts';
+import type { RecordKeyField } from './record-key.ts';
 import {
   kafkaConnection,
   type ClientTuning,
@@ -27,6 +28,8 @@ export interface KafkaOutputSettings {
   readonly lingerMs: number;
   readonly retryBackoffMinMs: number;
   readonly retryBackoffMaxMs: number;
+  /** What the record key is made of (outputs[].key). */
+  readonly keyField: RecordKeyField;
   /** Retrying longer than this makes the output degraded (outputs[].degraded_after_ms). */
   readonly degradedAfterMs: number;
   /** Where and how it connects, for logs (no secrets). */
@@ -75,6 +78,7 @@ export function kafkaOutputSettings(output: OutputConfig): KafkaOutputSettings {
     retryBackoffMinMs: output.retryBackoffMinMs,
     retryBackoffMaxMs: Math.max(output.retryBackoffMinMs, output.retryBackoffMaxMs),
     degradedAfterMs: output.degradedAfterMs,
+    keyField: output.key,
     description: {
       bootstrapServers: output.bootstrapServers.join(','),
       securityProtocol: connection.securityProtocol,

@@ -3,6 +3,7 @@ export { kafkaOutputSettings, outputSecurity } from './config.ts';
 export { STAGES, diagnoseKafkaOutput } from './diagnose/index.ts';
 export type { StageResult } from './diagnose/index.ts';
 export { recordKeyOf } from './record-key.ts';
+export type { RecordKeyField } from './record-key.ts';
 export { buildRecords } from './request-builder.ts';
 export type { BuiltRecords, OutgoingRecord, OversizedEvent, RecordEvent, RecordOrigin } from './request-builder.ts';
 export { KafkaSink } from './sink.ts';

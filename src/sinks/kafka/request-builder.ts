@@ -15,7 +15,7 @@
 // oversized, for the caller to dead-letter.
 import type { JsonObject, JsonValue } from '../../format/index.ts';
 import { isJsonObject, stringifyJson } from '../../format/index.ts';
-import { recordKeyOf } from './record-key.ts';
+import { recordKeyOf, type RecordKeyField } from './record-key.ts';
 
 /** One event of a record. */
 export interface RecordEvent {
@@ -67,6 +67,8 @@ export interface BuildOptions {
   readonly maxRecordBytes: number;
   /** One record per event (Send as Batch off), each with the whole batch context. */
   readonly perEvent?: boolean;
+  /** What the record key is made of (outputs[].key); the MPID when omitted. */
+  readonly keyField?: RecordKeyField;
 }
 
 /** A batch's JSON text cut around its events: head + event texts joined by ',' + tail. */
@@ -82,7 +84,7 @@ const COMMA = Buffer.from(',');
 
 /** The records for one outgoing batch, each value at most maxRecordBytes long. */
 export function buildRecords(batch: JsonObject, origin: RecordOrigin, options: BuildOptions): BuiltRecords {
-  const frame = frameOf(batch, origin);
+  const frame = frameOf(batch, origin, options.keyField ?? 'mpid');
   const limit = options.maxRecordBytes;
   const baseBytes = frame.head.length + frame.tail.length;
   if (frame.events.length === 0) {
@@ -148,7 +150,7 @@ export function splitRecord(record: OutgoingRecord): [OutgoingRecord, OutgoingRe
  * events member's place. So each member and each event is written once, and any run of
  * consecutive events is one record: head + their texts + tail.
  */
-function frameOf(batch: JsonObject, origin: RecordOrigin): Frame {
+function frameOf(batch: JsonObject, origin: RecordOrigin, keyField: RecordKeyField): Frame {
   const before: string[] = [];
   const after: string[] = [];
   let events: JsonValue[] | undefined;
@@ -164,7 +166,7 @@ function frameOf(batch: JsonObject, origin: RecordOrigin): Frame {
   if (events === undefined) {
     // A batch without an events array (never made by the pipeline) is one record as it is.
     return {
-      key: recordKeyOf(batch),
+      key: recordKeyOf(batch, keyField),
       head: Buffer.from(stringifyJson(batch), 'utf8'),
       tail: Buffer.alloc(0),
       events: [],
@@ -181,7 +183,7 @@ function frameOf(batch: JsonObject, origin: RecordOrigin): Frame {
     return { messageId, seq, text: Buffer.from(stringifyJson(event), 'utf8') };
   });
   return {
-    key: recordKeyOf(batch),
+    key: recordKeyOf(batch, keyField),
     head: Buffer.from(headText, 'utf8'),
     tail: Buffer.from(tailText, 'utf8'),
     events: framed,

@@ -30,3 +30,25 @@ void test('no MPID gives a null key, never an empty string', () => {
   assert.equal(recordKeyOf({ mpid: 1.5 }), null, 'not an integer');
   assert.equal(recordKeyOf({ mpid: 2n ** 64n }), null, 'outside the signed 64-bit range');
 });
+
+void test('key: customer_id reads it from user_identities as sent ({customer_id}) and as forwarded ([{identity_type}])', () => {
+  const sent = parseJson('{"mpid": 1, "user_identities": {"customer_id": "c-7", "email": "a@b.c"}}') as JsonObject;
+  assert.equal(recordKeyOf(sent, 'customer_id'), 'c-7');
+  const forwarded = parseJson(
+    '{"mpid": 1, "user_identities": [{"identity_type": "email", "identity": "a@b.c"}, {"identity_type": "customer_id", "identity": "c-8"}]}',
+  ) as JsonObject;
+  assert.equal(recordKeyOf(forwarded, 'customer_id'), 'c-8');
+  assert.equal(recordKeyOf(parseJson('{"mpid": 1}') as JsonObject, 'customer_id'), null, 'none: no key');
+  assert.equal(
+    recordKeyOf(parseJson('{"mpid": 1, "user_identities": {"customer_id": ""}}') as JsonObject, 'customer_id'),
+    null,
+    'an empty one is none',
+  );
+});
+
+void test('key: mp_deviceid is the batch’s device id, or no key without one', () => {
+  const batch = parseJson('{"mpid": 1, "mp_deviceid": "dev-1"}') as JsonObject;
+  assert.equal(recordKeyOf(batch, 'mp_deviceid'), 'dev-1');
+  assert.equal(recordKeyOf(batch, 'mpid'), '1');
+  assert.equal(recordKeyOf(parseJson('{"mpid": 1}') as JsonObject, 'mp_deviceid'), null);
+});
