@@ -75,6 +75,8 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
   );
   // Start-up truth: each output asks its brokers for its topic now, not when the first window closes.
   for (const sink of sinks.values()) void sink.checkAtStart();
+  // A start that fails after this closes them again: their producers would keep the process alive.
+  const closeSinks = (): Promise<unknown> => Promise.all([...sinks.values()].map((sink) => sink.close(0)));
   // The server listens before the spool is recovered (or the intake reached), so that /readyz can
   // say why it is not ready and requests get a clear 503 instead of a refused connection.
   // Connections learn of new batches as soon as they are durable, instead of at their next poll.
@@ -154,6 +156,7 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
     address = await server.listen(config.server.port, config.server.host);
   } catch (error) {
     await admin.close();
+    await closeSinks();
     throw error;
   }
   logger.info(
@@ -180,6 +183,7 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
     } catch (error) {
       await server.close(0);
       await admin.close();
+      await closeSinks();
       throw error;
     }
     intake = cluster.intake;
@@ -222,6 +226,7 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
   } catch (error) {
     await server.close(0);
     await admin.close();
+    await closeSinks();
     throw error;
   }
   // Logged here, once, for the service; the CLI's offline commands open the spool quietly.
@@ -250,6 +255,8 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
       connection,
       maxRecordBytes: settings.maxRecordBytes,
       keyField: settings.keyField,
+      headerFields: settings.headerFields,
+      ...(settings.topicByEventType !== undefined && { topicByEventType: settings.topicByEventType }),
       spool: openedSpool,
       sink,
       metrics,
@@ -327,7 +334,13 @@ function closeOnce(parts: CloseParts): () => Promise<void> {
 
 /** How to reach the intake cluster: spool.kafka, read as an output's connection is (TLS, SASL, tuning). */
 export function intakeConnectionOf(settings: IntakeConfig): IntakeConnection {
-  const { connection } = kafkaOutputSettings({ ...settings, name: 'spool.kafka', degradedAfterMs: 0, key: 'mpid' });
+  const { connection } = kafkaOutputSettings({
+    ...settings,
+    name: 'spool.kafka',
+    degradedAfterMs: 0,
+    key: 'mpid',
+    headers: [],
+  });
   return {
     ...connection,
     clientId: settings.clientId,
@@ -375,7 +388,14 @@ async function startClusterProcessing(
       const sink = parts.sinks.get(connection.output);
       if (output === undefined || sink === undefined)
         throw new TypeError(`connection ${connection.name}: no output ${connection.output}`);
-      return { connection, sink, maxRecordBytes: output.maxRecordBytes, keyField: output.keyField };
+      return {
+        connection,
+        sink,
+        maxRecordBytes: output.maxRecordBytes,
+        keyField: output.keyField,
+        headerFields: output.headerFields,
+        topicByEventType: output.topicByEventType,
+      };
     }),
     metrics: parts.metrics,
     logger: parts.logger,

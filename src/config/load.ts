@@ -152,9 +152,13 @@ function camelize(value: unknown): unknown {
 /** The validated snake_case document as the typed config; bootstrap_servers becomes a list. */
 function toForwarderConfig(document: unknown): ForwarderConfig {
   const config = camelize(document) as ForwarderConfig;
-  for (const output of config.outputs) {
+  const outputsAsWritten = (document as { outputs: { topic_by_event_type?: Record<string, string> }[] }).outputs;
+  config.outputs.forEach((output, index) => {
     output.bootstrapServers = parseBootstrapServers(output.bootstrapServers).servers;
-  }
+    // Its keys are event types, not setting names: kept as written.
+    const routes = outputsAsWritten[index].topic_by_event_type;
+    if (routes !== undefined) output.topicByEventType = { ...routes };
+  });
   const intake = config.spool.kafka;
   if (intake !== undefined) intake.bootstrapServers = parseBootstrapServers(intake.bootstrapServers).servers;
   return config;

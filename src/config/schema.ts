@@ -12,6 +12,7 @@
 
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
+import { SUPPORTED_EVENT_TYPES } from '../format/index.ts';
 import type { AdminConfig, ConnectionSettings, LogLevel, OutputConfig, ServerConfig, SpoolConfig } from './types.ts';
 
 type MparticleTable = 'Configuration Settings' | 'Connection Settings';
@@ -31,7 +32,9 @@ export interface SettingSchema {
   items?: SettingSchema;
   properties?: Record<string, SettingSchema>;
   required?: readonly string[];
-  additionalProperties?: false;
+  /** false for a settings object; a schema for a map (e.g. topic_by_event_type's topics). */
+  additionalProperties?: false | SettingSchema;
+  propertyNames?: SettingSchema;
   examples?: readonly unknown[];
   'x-mparticle'?: { integration: string; table: MparticleTable; setting: string };
   'x-secret'?: true;
@@ -262,6 +265,24 @@ const outputSchema: SettingSchema = {
   properties: {
     name: name('output'),
     ...kafkaClusterProperties(true, { type: 'string', minLength: 1, description: 'The Kafka topic to publish to.' }),
+    headers: {
+      type: 'array',
+      uniqueItems: true,
+      default: [],
+      items: {
+        type: 'string',
+        enum: ['batch_id', 'message_id', 'event_type', 'input', 'source_request_id', 'content-type'],
+      },
+      description:
+        "Kafka record headers to set on each record, beyond mParticle (which sets none): `batch_id`, `source_request_id`, `input` (the input's name), `content-type` (`application/json`), and on per-event records (Send as Batch off) `message_id` and `event_type`. A value the batch lacks is left out.",
+    },
+    topic_by_event_type: {
+      type: 'object',
+      propertyNames: { enum: [...SUPPORTED_EVENT_TYPES] },
+      additionalProperties: { type: 'string', minLength: 1 },
+      description:
+        'With Send as Batch off, the topic for the records of an event type, e.g. `{commerce_event: purchases, screen_view: page-views}`; other types go to `topic`. Batch records (Send as Batch on) hold several types and always go to `topic`. `test-connection` checks every topic named here.',
+    },
     key: {
       type: 'string',
       enum: ['mpid', 'customer_id', 'mp_deviceid'],
@@ -585,6 +606,7 @@ type OutputDefaults = Pick<
   | 'connectTimeoutMs'
   | 'degradedAfterMs'
   | 'key'
+  | 'headers'
 >;
 
 function deepFreeze<T>(value: T): T {

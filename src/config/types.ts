@@ -83,6 +83,10 @@ export interface OutputConfig {
   degradedAfterMs: number;
   /** What the record key is made of. */
   key: 'mpid' | 'customer_id' | 'mp_deviceid';
+  /** Record headers to set. */
+  headers: ('batch_id' | 'message_id' | 'event_type' | 'input' | 'source_request_id' | 'content-type')[];
+  /** Per-event records of these event types go to these topics; keys are event types as written. */
+  topicByEventType?: Record<string, string>;
 }
 
 export interface ServerTlsConfig {
@@ -113,7 +117,10 @@ export interface AdminConfig {
  * Cluster mode's intake (spool.kafka): a Kafka cluster declared like an output (its topic is the
  * intake topic), plus the consumer group and the topics cluster mode keeps there.
  */
-export interface IntakeConfig extends Omit<OutputConfig, 'name' | 'degradedAfterMs' | 'key'> {
+export interface IntakeConfig extends Omit<
+  OutputConfig,
+  'name' | 'degradedAfterMs' | 'key' | 'headers' | 'topicByEventType'
+> {
   groupId: string;
   partitions: number;
   replicationFactor: number;

@@ -24,7 +24,7 @@ import { deadLetterReason } from '../errors.ts';
 import { isJsonObject, type JsonObject } from '../format/index.ts';
 import { parseJson } from '../format/index.ts';
 import { buildRecords } from '../sinks/kafka/index.ts';
-import type { RecordKeyField, RecordOutcome, RecordSink } from '../sinks/kafka/index.ts';
+import type { HeaderField, RecordKeyField, RecordOutcome, RecordSink } from '../sinks/kafka/index.ts';
 import type { Spool, SpoolRecord } from '../spool/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { Metrics } from '../telemetry/index.ts';
@@ -40,6 +40,10 @@ export interface ConnectionRunnerOptions {
   readonly maxRecordBytes: number;
   /** What record keys are made of (the output's key setting); the MPID when omitted. */
   readonly keyField?: RecordKeyField;
+  /** The record headers to set (the output's headers setting); none when omitted. */
+  readonly headerFields?: readonly HeaderField[];
+  /** Per-event records of these event types go to these topics (the output's topic_by_event_type). */
+  readonly topicByEventType?: Readonly<Record<string, string>>;
   readonly spool: Pick<Spool, 'read' | 'get' | 'ack' | 'deadLetter'>;
   readonly sink: RecordSink;
   readonly metrics: Metrics;
@@ -82,6 +86,8 @@ export class ConnectionRunner {
   readonly #clock: () => number;
   readonly #logger: Logger;
   readonly #windows: WindowDispatch | undefined;
+  /** The record headers to set and the input they name; undefined when the output sets none. */
+  readonly #headers: { readonly fields: readonly HeaderField[]; readonly input: string } | undefined;
   readonly #acks: AckBatcher;
   #cursor: bigint | null = null;
   #stopping = false;
@@ -101,6 +107,8 @@ export class ConnectionRunner {
       pollIntervalMs: options.pollIntervalMs ?? RUNNER_DEFAULTS.pollIntervalMs,
     };
     this.#name = options.connection.name;
+    const headerFields = options.headerFields ?? [];
+    this.#headers = headerFields.length === 0 ? undefined : { fields: headerFields, input: options.connection.input };
     this.#mode = forwardingModeOf(options.connection.settings);
     this.#clock = options.clock ?? Date.now;
     this.#logger = options.logger.child({ connection: this.#name, output: options.sink.output });
@@ -110,6 +118,7 @@ export class ConnectionRunner {
         settings: options.connection.settings,
         maxRecordBytes: options.maxRecordBytes,
         keyField: options.keyField ?? 'mpid',
+        headers: this.#headers,
         logger: this.#logger,
         clock: this.#clock,
         readable: (record) => this.#parse(record),
@@ -308,7 +317,13 @@ export class ConnectionRunner {
     const built = buildRecords(
       result.batch,
       { seqs: [record.seq] },
-      { maxRecordBytes: this.#options.maxRecordBytes, perEvent: true, keyField: this.#options.keyField },
+      {
+        maxRecordBytes: this.#options.maxRecordBytes,
+        perEvent: true,
+        keyField: this.#options.keyField,
+        headers: this.#headers,
+        topicByEventType: this.#options.topicByEventType,
+      },
     );
     this.#dispatch({ batches: [record], records: built.records, oversized: built.oversized });
   }

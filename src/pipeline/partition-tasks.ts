@@ -4,7 +4,7 @@
 // reading at once, and the windows they held are rebuilt by the next owner from the committed
 // offset (records they had already handed to Kafka are sent, and acknowledged, as usual).
 import type { ConnectionConfig } from '../config/index.ts';
-import type { RecordKeyField, RecordSink } from '../sinks/kafka/index.ts';
+import type { HeaderField, RecordKeyField, RecordSink } from '../sinks/kafka/index.ts';
 import type { PartitionListener, PartitionLog } from '../spool/index.ts';
 import type { Logger, Metrics } from '../telemetry/index.ts';
 import { ConnectionRunner } from './connection-runner.ts';
@@ -14,6 +14,8 @@ export interface ConnectionTarget {
   readonly sink: RecordSink;
   readonly maxRecordBytes: number;
   readonly keyField: RecordKeyField;
+  readonly headerFields: readonly HeaderField[];
+  readonly topicByEventType: Readonly<Record<string, string>> | undefined;
 }
 
 export interface PartitionTasksOptions {
@@ -47,6 +49,8 @@ export class PartitionTasks implements PartitionListener {
           connection: target.connection,
           maxRecordBytes: target.maxRecordBytes,
           keyField: target.keyField,
+          headerFields: target.headerFields,
+          ...(target.topicByEventType !== undefined && { topicByEventType: target.topicByEventType }),
           spool: log,
           sink: target.sink,
           metrics,

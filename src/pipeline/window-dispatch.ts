@@ -8,7 +8,7 @@ import { deadLetterReason } from '../errors.ts';
 import type { JsonObject } from '../format/index.ts';
 import { stringifyJson } from '../format/index.ts';
 import { buildRecords } from '../sinks/kafka/index.ts';
-import type { RecordKeyField } from '../sinks/kafka/index.ts';
+import type { HeaderField, RecordKeyField } from '../sinks/kafka/index.ts';
 import type { Spool, SpoolRecord } from '../spool/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { mergeSessionWindow, mergeWindow } from './merge-window.ts';
@@ -22,6 +22,8 @@ export interface WindowHost {
   readonly settings: ConnectionSettings;
   readonly maxRecordBytes: number;
   readonly keyField: RecordKeyField;
+  /** The record headers to set, and the input the connection reads; undefined for none. */
+  readonly headers: { readonly fields: readonly HeaderField[]; readonly input: string } | undefined;
   readonly logger: Logger;
   readonly clock: () => number;
   /** The stored batch parsed, or undefined after it has been dead-lettered as unreadable. */
@@ -200,7 +202,13 @@ export class WindowDispatch {
     const built = merged.flatMap((batch) =>
       batch === null
         ? []
-        : [buildRecords(batch, origin, { maxRecordBytes: host.maxRecordBytes, keyField: host.keyField })],
+        : [
+            buildRecords(batch, origin, {
+              maxRecordBytes: host.maxRecordBytes,
+              keyField: host.keyField,
+              headers: host.headers,
+            }),
+          ],
     );
     return {
       batches,

@@ -55,6 +55,36 @@ function assertFailedAt(result: CliRun, stage: number): void {
 }
 
 void describe('test-connection against a real broker', () => {
+  void it('checks every topic topic_by_event_type routes to, after the output’s own', async () => {
+    const routed = uniqueTopicName('cli-test-connection-routed');
+    await cluster.createTopic(routed, { partitions: 1 });
+    const missing = uniqueTopicName('cli-test-connection-missing');
+    for (const [target, ok] of [
+      [routed, true],
+      [missing, false],
+    ] as const) {
+      const { dir } = await tempDir('test-connection-routes');
+      const config = await writeConfig(dir, scram());
+      const text = (await readFile(config, 'utf8')).replace(
+        `    topic: ${topic}\n`,
+        `    topic: ${topic}\n    topic_by_event_type:\n      screen_view: ${target}\n`,
+      );
+      assert.match(text, /topic_by_event_type/);
+      await writeFile(config, text);
+      const result = await cli(['test-connection', 'events', '--config', config, '--timeout', '5000'], {
+        TEST_API_SECRET: 'unused',
+      });
+      assert.match(result.stdout, new RegExp(`Routed topic "${target}" \\(topic_by_event_type: screen_view\\)`));
+      if (ok) {
+        assert.equal(result.code, 0, result.stdout);
+        assert.match(result.stdout, new RegExp(`write to "${topic}", "${routed}"`));
+      } else {
+        assert.equal(result.code, 1, result.stdout);
+        assert.match(result.stdout, /FAILED at stage 6/);
+      }
+    }
+  });
+
   void it('passes every stage over SASL_SSL with SCRAM-SHA-512', async () => {
     const result = await testConnection(scram());
     assert.equal(result.code, 0, result.stdout);

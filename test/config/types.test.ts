@@ -66,6 +66,8 @@ const output = {
   name: 'always',
   degradedAfterMs: 'always',
   key: 'always',
+  headers: 'always',
+  topicByEventType: 'optional',
   ...outputFields(),
 } as const satisfies Presence<OutputConfig>;
 /** The fields outputs and the intake share: a Kafka cluster and a topic on it. */
@@ -88,7 +90,9 @@ function outputFields() {
     retryBackoffMaxMs: 'always',
     requestTimeoutMs: 'always',
     connectTimeoutMs: 'always',
-  } as const satisfies Presence<Omit<OutputConfig, 'name' | 'degradedAfterMs' | 'key'>>;
+  } as const satisfies Presence<
+    Omit<OutputConfig, 'name' | 'degradedAfterMs' | 'key' | 'headers' | 'topicByEventType'>
+  >;
 }
 const connection = {
   name: 'always',
@@ -155,8 +159,9 @@ void describe('types.ts and schema.ts', () => {
         const where = `${path}${key}`;
         assert.ok(property.type !== undefined, `${where} has no type`);
         assert.ok((property.description ?? '').length > 10, `${where} has no description`);
-        if (property.type === 'object')
-          assert.equal(property.additionalProperties, false, `${where} allows unknown keys`);
+        // A settings object allows no unknown key; a map (topic_by_event_type) only keys from an enum.
+        if (property.type === 'object' && property.additionalProperties !== false)
+          assert.ok(property.propertyNames?.enum !== undefined, `${where} allows unknown keys`);
         walk(property, `${where}.`);
         if (property.items !== undefined) walk(property.items, `${where}[].`);
       }

@@ -265,6 +265,8 @@ export async function waitFor<T>(
 
 export interface ConsumedRecord {
   readonly key: string | null;
+  /** The record headers, by name. */
+  readonly headers: Readonly<Record<string, string>>;
   readonly partition: number;
   readonly offset: bigint;
   /** The record value exactly as Kafka holds it. */
@@ -283,6 +285,7 @@ export async function consumeRecords(
   const records = await readRecords(cluster, topic, count, { timeoutMs });
   return records.map((record) => ({
     key: record.key === undefined || record.key === null ? null : String(record.key),
+    headers: Object.fromEntries(record.headers),
     partition: record.partition,
     offset: record.offset,
     raw: record.value,

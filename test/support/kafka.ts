@@ -163,6 +163,8 @@ export function testOutputSettings(
     retryBackoffMaxMs: 200,
     degradedAfterMs: 60_000,
     keyField: 'mpid',
+    headerFields: [],
+    topicByEventType: undefined,
     description: { bootstrapServers: 'test', securityProtocol: 'PLAINTEXT', topic },
     ...overrides,
   };

@@ -34,7 +34,9 @@ export const testConnectionCommand: CommandDefinition = {
     const intake = loaded.config.spool.kafka;
     const outputs = [
       ...loaded.config.outputs,
-      ...(intake === undefined ? [] : [{ ...intake, name: INTAKE_NAME, degradedAfterMs: 0, key: 'mpid' as const }]),
+      ...(intake === undefined
+        ? []
+        : [{ ...intake, name: INTAKE_NAME, degradedAfterMs: 0, key: 'mpid' as const, headers: [] }]),
     ];
     const name = args.positionals[0];
     const output =
@@ -57,18 +59,31 @@ export const testConnectionCommand: CommandDefinition = {
       io,
       `Testing ${what}: topic "${output.topic}" on ${output.bootstrapServers.join(',')} via ${describeSecurity(output)}`,
     );
-    const diagnosis = await diagnoseKafkaOutput({
-      security: outputSecurity(output),
-      topic: output.topic,
-      clientId: `${output.clientId}-test-connection`,
-      timeoutMs: integerValue(args, 'timeout', output.connectTimeoutMs),
-      maxMessageBytes: output.maxMessageBytes,
-      writeTest: args.values['write-test'] === true,
-      onStage: (result) => printStage(result, io),
-    });
+    const diagnose = (topic: string) =>
+      diagnoseKafkaOutput({
+        security: outputSecurity(output),
+        topic,
+        clientId: `${output.clientId}-test-connection`,
+        timeoutMs: integerValue(args, 'timeout', output.connectTimeoutMs),
+        maxMessageBytes: output.maxMessageBytes,
+        writeTest: args.values['write-test'] === true,
+        onStage: (result) => printStage(result, io),
+      });
+    let diagnosis = await diagnose(output.topic);
+    // Then each topic topic_by_event_type routes to, through the same stages.
+    const routes = Object.entries(output.topicByEventType ?? {});
+    const routed = [...new Set(routes.map(([, topic]) => topic))].filter((topic) => topic !== output.topic);
+    for (const topic of routed) {
+      if (!diagnosis.ok) break;
+      const types = routes.filter(([, to]) => to === topic).map(([type]) => type);
+      println(io);
+      println(io, `Routed topic "${topic}" (topic_by_event_type: ${types.join(', ')}):`);
+      diagnosis = await diagnose(topic);
+    }
     println(io);
     if (diagnosis.ok) {
-      println(io, `OK: ${what} can reach Kafka and write to "${output.topic}".`);
+      const topics = [output.topic, ...routed].map((topic) => `"${topic}"`).join(', ');
+      println(io, `OK: ${what} can reach Kafka and write to ${topics}.`);
       return EXIT_OK;
     }
     const failed = STAGES.find((stage) => stage.name === diagnosis.failed);

@@ -3,6 +3,7 @@
 // config schema is the one place for them.
 import type { Compression, OutputConfig } from '../../config/index.ts';
 import type { RecordKeyField } from './record-key.ts';
+import type { HeaderField } from './request-builder.ts';
 import {
   kafkaConnection,
   type ClientTuning,
@@ -30,6 +31,10 @@ export interface KafkaOutputSettings {
   readonly retryBackoffMaxMs: number;
   /** What the record key is made of (outputs[].key). */
   readonly keyField: RecordKeyField;
+  /** The record headers it sets (outputs[].headers). */
+  readonly headerFields: readonly HeaderField[];
+  /** Per-event records of these event types go to these topics (outputs[].topic_by_event_type). */
+  readonly topicByEventType: Readonly<Record<string, string>> | undefined;
   /** Retrying longer than this makes the output degraded (outputs[].degraded_after_ms). */
   readonly degradedAfterMs: number;
   /** Where and how it connects, for logs (no secrets). */
@@ -79,6 +84,8 @@ export function kafkaOutputSettings(output: OutputConfig): KafkaOutputSettings {
     retryBackoffMaxMs: Math.max(output.retryBackoffMinMs, output.retryBackoffMaxMs),
     degradedAfterMs: output.degradedAfterMs,
     keyField: output.key,
+    headerFields: output.headers,
+    topicByEventType: output.topicByEventType,
     description: {
       bootstrapServers: output.bootstrapServers.join(','),
       securityProtocol: connection.securityProtocol,

@@ -5,7 +5,14 @@ export type { StageResult } from './diagnose/index.ts';
 export { recordKeyOf } from './record-key.ts';
 export type { RecordKeyField } from './record-key.ts';
 export { buildRecords } from './request-builder.ts';
-export type { BuiltRecords, OutgoingRecord, OversizedEvent, RecordEvent, RecordOrigin } from './request-builder.ts';
+export type {
+  BuiltRecords,
+  HeaderField,
+  OutgoingRecord,
+  OversizedEvent,
+  RecordEvent,
+  RecordOrigin,
+} from './request-builder.ts';
 export { KafkaSink } from './sink.ts';
 export type { RecordOutcome, RecordSink } from './sink.ts';
 export type { KafkaOutputSettings } from './config.ts';

@@ -262,6 +262,7 @@ export interface PartitionSend {
 export interface RecordToSend {
   readonly key: string | null;
   readonly value: RecordValue;
+  readonly headers?: readonly (readonly [string, string])[];
   readonly partition?: number;
 }
 
@@ -323,6 +324,7 @@ export async function sendByPartition(
               value: record.value,
               partition,
               ...(record.key !== null && { key: record.key }),
+              ...(record.headers !== undefined && { headers: new Map(record.headers) }),
             };
           }),
           ...(compression !== undefined && { compression }),

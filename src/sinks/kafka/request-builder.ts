@@ -31,6 +31,10 @@ export interface OutgoingRecord {
   /** MPID as decimal digits, or null (the sink then spreads such records over the partitions). */
   readonly key: string | null;
   readonly value: Buffer;
+  /** Kafka record headers (outputs[].headers), in order; none by default, as at mParticle. */
+  readonly headers?: readonly (readonly [string, string])[];
+  /** The topic when not the output's own (outputs[].topic_by_event_type, per-event records). */
+  readonly topic?: string;
   /** In order. Empty for a batch sent without events (Send Batches without Events). */
   readonly events: readonly RecordEvent[];
   /** The spool batches whose events (or, without events, whose context) the record carries. */
@@ -69,14 +73,28 @@ export interface BuildOptions {
   readonly perEvent?: boolean;
   /** What the record key is made of (outputs[].key); the MPID when omitted. */
   readonly keyField?: RecordKeyField;
+  /** The record headers to set (outputs[].headers), and the input the batch came in on. */
+  readonly headers?: { readonly fields: readonly HeaderField[]; readonly input: string };
+  /** Per-event records of these event types go to these topics (outputs[].topic_by_event_type). */
+  readonly topicByEventType?: Readonly<Record<string, string>>;
 }
+
+/** The record headers an output may set (outputs[].headers). */
+export type HeaderField = 'batch_id' | 'message_id' | 'event_type' | 'input' | 'source_request_id' | 'content-type';
 
 /** A batch's JSON text cut around its events: head + event texts joined by ',' + tail. */
 interface Frame {
   readonly key: string | null;
+  /** The headers every record of the batch carries. */
+  readonly headers: readonly (readonly [string, string])[];
   readonly head: Buffer;
   readonly tail: Buffer;
-  readonly events: readonly { readonly messageId: string; readonly seq: bigint; readonly text: Buffer }[];
+  readonly events: readonly {
+    readonly messageId: string;
+    readonly eventType: string | undefined;
+    readonly seq: bigint;
+    readonly text: Buffer;
+  }[];
   readonly batches: readonly bigint[];
 }
 
@@ -84,11 +102,14 @@ const COMMA = Buffer.from(',');
 
 /** The records for one outgoing batch, each value at most maxRecordBytes long. */
 export function buildRecords(batch: JsonObject, origin: RecordOrigin, options: BuildOptions): BuiltRecords {
-  const frame = frameOf(batch, origin, options.keyField ?? 'mpid');
+  const frame = frameOf(batch, origin, options.keyField ?? 'mpid', options.headers);
+  const perEventHeaders = options.perEvent === true ? (options.headers?.fields ?? []) : [];
+  const routes = options.perEvent === true ? options.topicByEventType : undefined;
+  const recordOf = (from: number, to: number) => recordOfFrame(frame, from, to, perEventHeaders, routes);
   const limit = options.maxRecordBytes;
   const baseBytes = frame.head.length + frame.tail.length;
   if (frame.events.length === 0) {
-    if (baseBytes <= limit) return { records: [recordOf(frame, 0, 0)], oversized: [] };
+    if (baseBytes <= limit) return { records: [recordOf(0, 0)], oversized: [] };
     return { records: [], oversized: [{ messageId: undefined, batches: frame.batches, bytes: baseBytes, limit }] };
   }
   const records: OutgoingRecord[] = [];
@@ -97,7 +118,7 @@ export function buildRecords(batch: JsonObject, origin: RecordOrigin, options: B
   let first = -1;
   let chunkBytes = 0;
   const flush = (end: number): void => {
-    if (first >= 0) records.push(recordOf(frame, first, end));
+    if (first >= 0) records.push(recordOf(first, end));
     first = -1;
   };
   for (let index = 0; index < frame.events.length; index++) {
@@ -136,6 +157,7 @@ export function splitRecord(record: OutgoingRecord): [OutgoingRecord, OutgoingRe
       .map((event) => ({ ...event, start: event.start + shift, end: event.end + shift }));
     return {
       key: record.key,
+      ...(record.headers !== undefined && { headers: record.headers }),
       value: Buffer.concat([head, value.subarray(start, events[to - 1].end), tail]),
       events: partEvents,
       batches: batchesOf(partEvents),
@@ -150,7 +172,13 @@ export function splitRecord(record: OutgoingRecord): [OutgoingRecord, OutgoingRe
  * events member's place. So each member and each event is written once, and any run of
  * consecutive events is one record: head + their texts + tail.
  */
-function frameOf(batch: JsonObject, origin: RecordOrigin, keyField: RecordKeyField): Frame {
+function frameOf(
+  batch: JsonObject,
+  origin: RecordOrigin,
+  keyField: RecordKeyField,
+  headers: BuildOptions['headers'],
+): Frame {
+  const batchHeaders = headers === undefined ? [] : batchHeadersOf(batch, headers.fields, headers.input);
   const before: string[] = [];
   const after: string[] = [];
   let events: JsonValue[] | undefined;
@@ -167,6 +195,7 @@ function frameOf(batch: JsonObject, origin: RecordOrigin, keyField: RecordKeyFie
     // A batch without an events array (never made by the pipeline) is one record as it is.
     return {
       key: recordKeyOf(batch, keyField),
+      headers: batchHeaders,
       head: Buffer.from(stringifyJson(batch), 'utf8'),
       tail: Buffer.alloc(0),
       events: [],
@@ -180,10 +209,12 @@ function frameOf(batch: JsonObject, origin: RecordOrigin, keyField: RecordKeyFie
     const messageId = isJsonObject(event) && typeof event.message_id === 'string' ? event.message_id : '';
     const seq = single ?? origin.eventSeqs?.get(messageId);
     if (seq === undefined) throw new Error(`an event of the window (message_id "${messageId}") has no spool batch`);
-    return { messageId, seq, text: Buffer.from(stringifyJson(event), 'utf8') };
+    const eventType = isJsonObject(event) && typeof event.event_type === 'string' ? event.event_type : undefined;
+    return { messageId, eventType, seq, text: Buffer.from(stringifyJson(event), 'utf8') };
   });
   return {
     key: recordKeyOf(batch, keyField),
+    headers: batchHeaders,
     head: Buffer.from(headText, 'utf8'),
     tail: Buffer.from(tailText, 'utf8'),
     events: framed,
@@ -191,8 +222,36 @@ function frameOf(batch: JsonObject, origin: RecordOrigin, keyField: RecordKeyFie
   };
 }
 
-/** The record of the frame's events [from, to); from === to gives the eventless record. */
-function recordOf(frame: Frame, from: number, to: number): OutgoingRecord {
+/** The headers of the whole batch, in the order the output lists them; a value the batch lacks is left out. */
+function batchHeadersOf(
+  batch: JsonObject,
+  fields: readonly HeaderField[],
+  input: string,
+): (readonly [string, string])[] {
+  const headers: (readonly [string, string])[] = [];
+  for (const field of fields) {
+    if (field === 'input') headers.push(['input', input]);
+    else if (field === 'content-type') headers.push(['content-type', 'application/json']);
+    else if (field === 'batch_id' || field === 'source_request_id') {
+      const value = batch[field];
+      if (typeof value === 'string' && value !== '') headers.push([field, value]);
+      else if (typeof value === 'number' || typeof value === 'bigint') headers.push([field, String(value)]);
+    }
+  }
+  return headers;
+}
+
+/**
+ * The record of the frame's events [from, to); from === to gives the eventless record. A record of
+ * one event (Send as Batch off) also carries that event's message_id and event_type when asked.
+ */
+function recordOfFrame(
+  frame: Frame,
+  from: number,
+  to: number,
+  perEventHeaders: readonly HeaderField[],
+  routes: Readonly<Record<string, string>> | undefined,
+): OutgoingRecord {
   const parts: Buffer[] = [frame.head];
   const events: RecordEvent[] = [];
   let offset = frame.head.length;
@@ -207,8 +266,23 @@ function recordOf(frame: Frame, from: number, to: number): OutgoingRecord {
     offset += text.length;
   }
   parts.push(frame.tail);
+  let headers = frame.headers;
+  if (to - from === 1 && perEventHeaders.length > 0) {
+    const event = frame.events[from];
+    const own = [...headers];
+    headers = own;
+    for (const field of perEventHeaders) {
+      if (field === 'message_id' && event.messageId !== '') own.push(['message_id', event.messageId]);
+      if (field === 'event_type' && event.eventType !== undefined) own.push(['event_type', event.eventType]);
+    }
+  }
+  const eventType = to - from === 1 ? frame.events[from].eventType : undefined;
+  const topic =
+    routes !== undefined && eventType !== undefined && Object.hasOwn(routes, eventType) ? routes[eventType] : undefined;
   return {
     key: frame.key,
+    ...(headers.length > 0 && { headers }),
+    ...(topic !== undefined && { topic }),
     value: Buffer.concat(parts, offset + frame.tail.length),
     events,
     batches: from === to ? frame.batches : batchesOf(events),

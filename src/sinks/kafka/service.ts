@@ -145,14 +145,16 @@ export class KafkaService {
    * brokers answer or the output closes (the library retries meanwhile, reporting each retry).
    */
   async checkAtStart(): Promise<void> {
-    const topic = this.#settings.topic;
     const producer = this.#producerFor();
     try {
-      const { partitions, brokers } = await describeTopic(producer, topic);
+      const { partitions, brokers } = await describeTopic(producer, this.#settings.topic);
+      // And every topic topic_by_event_type routes to: a missing one pauses the output as it would at the first send.
+      const routed = [...new Set(Object.values(this.#settings.topicByEventType ?? {}))];
+      for (const topic of routed) await describeTopic(producer, topic);
       this.#reached = true;
       this.#logger.info(
-        { ...this.#settings.description, partitions, brokers },
-        'Kafka output checked: brokers answered and the topic exists',
+        { ...this.#settings.description, partitions, brokers, ...(routed.length > 0 && { routedTopics: routed }) },
+        'Kafka output checked: brokers answered and the topics exist',
       );
       this.#healthy();
     } catch (error) {
@@ -180,12 +182,9 @@ export class KafkaService {
       let producer: KafkaProducer | undefined;
       try {
         producer = this.#producerFor();
-        failures = await sendByPartition(
+        failures = await this.#sendByTopic(
           producer,
-          this.#settings.topic,
-          pending.map((index) => this.#message(records[index])),
-          this.#settings.compression,
-          this.#debugSends,
+          pending.map((index) => records[index]),
         );
       } catch (error) {
         failures = pending.map(() => error ?? new Error('produce failed'));
@@ -287,10 +286,47 @@ export class KafkaService {
     return { status: 'rejected', code: classification.code, reason: classification.reason };
   }
 
+  /**
+   * sendByPartition for each topic the records go to (the output's, or the one topic_by_event_type
+   * routes a record to), all at once; the failures in the records' order.
+   */
+  async #sendByTopic(producer: KafkaProducer, records: readonly OutgoingRecord[]): Promise<unknown[]> {
+    if (records.every((record) => record.topic === undefined))
+      return await sendByPartition(
+        producer,
+        this.#settings.topic,
+        records.map((record) => this.#message(record)),
+        this.#settings.compression,
+        this.#debugSends,
+      );
+    const byTopic = new Map<string, number[]>();
+    records.forEach((record, index) => {
+      const topic = record.topic ?? this.#settings.topic;
+      const indexes = byTopic.get(topic);
+      if (indexes === undefined) byTopic.set(topic, [index]);
+      else indexes.push(index);
+    });
+    const failures: unknown[] = records.map(() => undefined);
+    await Promise.all(
+      [...byTopic].map(async ([topic, indexes]) => {
+        const sent = await sendByPartition(
+          producer,
+          topic,
+          indexes.map((index) => this.#message(records[index])),
+          this.#settings.compression,
+          this.#debugSends,
+        );
+        indexes.forEach((index, k) => (failures[index] = sent[k]));
+      }),
+    );
+    return failures;
+  }
+
   #message(record: OutgoingRecord): RecordToSend {
     return {
       key: record.key,
       value: record.value,
+      ...(record.headers !== undefined && { headers: record.headers }),
       ...(record.key === null && { partition: this.#nextSpreadPartition() }),
     };
   }

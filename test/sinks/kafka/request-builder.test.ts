@@ -191,3 +191,42 @@ test('backoff doubles from the minimum up to the maximum, with at most half of i
     30_000,
   );
 });
+
+void test('headers: the batch-wide ones on every record, message_id and event_type on per-event records only', () => {
+  const batch = { batch_id: 77, source_request_id: 'req-1', ...batchWith(1, [1, 1]) };
+  const fields = ['batch_id', 'message_id', 'event_type', 'input', 'source_request_id', 'content-type'] as const;
+  const perEvent = buildRecords(batch, ONE_BATCH, {
+    maxRecordBytes: 100_000,
+    perEvent: true,
+    headers: { fields, input: 'web' },
+  });
+  assert.deepEqual(
+    perEvent.records.map((record) => record.headers),
+    [0, 1].map((n) => [
+      ['batch_id', '77'],
+      ['input', 'web'],
+      ['source_request_id', 'req-1'],
+      ['content-type', 'application/json'],
+      ['message_id', `m${n}`],
+      ['event_type', 'custom_event'],
+    ]),
+  );
+  const batched = buildRecords(batch, ONE_BATCH, { maxRecordBytes: 100_000, headers: { fields, input: 'web' } });
+  assert.equal(batched.records.length, 1);
+  assert.deepEqual(batched.records[0].headers, [
+    ['batch_id', '77'],
+    ['input', 'web'],
+    ['source_request_id', 'req-1'],
+    ['content-type', 'application/json'],
+  ]);
+  // A split keeps them.
+  const halves = splitRecord(batched.records[0]);
+  assert.deepEqual(halves?.[1].headers, batched.records[0].headers);
+  // None asked for, none set; a value the batch lacks is left out.
+  assert.equal(build(batch, 100_000, true).records[0].headers, undefined);
+  const bare = buildRecords(batchWith(1, [1]), ONE_BATCH, {
+    maxRecordBytes: 100_000,
+    headers: { fields: ['source_request_id', 'input'], input: 'web' },
+  });
+  assert.deepEqual(bare.records[0].headers, [['input', 'web']]);
+});
