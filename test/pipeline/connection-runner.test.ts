@@ -2,6 +2,7 @@
 // acknowledged, which batches go to the dead letters (and holding what), what an aborted send
 // leaves in the spool, and that catching up after a restart does not split windows.
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import type { ConnectionSettings } from '../../src/config/types.ts';
 import { isJsonObject } from '../../src/format/json-value.ts';
@@ -10,7 +11,7 @@ import { ConnectionRunner } from '../../src/pipeline/connection-runner.ts';
 import type { OutgoingRecord } from '../../src/sinks/kafka/request-builder.ts';
 import type { RecordOutcome, RecordSink } from '../../src/sinks/kafka/sink.ts';
 import type { SpoolRecord } from '../../src/spool/types.ts';
-import { silentLogger } from '../../src/telemetry/logger.ts';
+import { createLogger, silentLogger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { settings } from './fixtures.ts';
 
@@ -231,4 +232,46 @@ test('a batch with an aborted record stays in the spool (neither acked nor dead-
   assert.deepEqual(spool.acked, []);
   assert.deepEqual(spool.deadLetters, []);
   assert.ok(spool.pending.has(seq));
+});
+
+test('at debug, the runner logs windows opened and closed and events filtered out, by setting', async () => {
+  const lines: { msg: string; reason?: string; batches?: number; events?: number }[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.startsWith('{')) lines.push(JSON.parse(line) as (typeof lines)[number]);
+      done();
+    },
+  });
+  const spool = new FakeSpool();
+  spool.append(T0, batch(1, 'first'));
+  spool.append(T0 + MINUTE, batch(1, 'second'));
+  spool.append(
+    T0 + 2 * MINUTE,
+    '{"environment":"production","mpid":1,"events":[{"event_type":"pre_attribution","data":{}}]}',
+  );
+  const sink = new FakeSink();
+  const runner = new ConnectionRunner({
+    connection: { name: 'conn', input: 'in', output: 'out', settings: settings({ batchWindowMs: 10 * MINUTE }) },
+    maxRecordBytes: 900_000,
+    spool,
+    sink,
+    metrics: new Metrics(),
+    logger: createLogger({ level: 'debug', destination }),
+    clock: () => T0 + 12 * MINUTE,
+    pollIntervalMs: 5,
+  });
+  runner.start();
+  try {
+    await until('the batches acknowledged', () => spool.acked.length === 3);
+    const messages = lines.map((line) => line.msg);
+    assert.equal(messages.filter((msg) => msg === 'window opened').length, 1, messages.join(', '));
+    const closed = lines.find((line) => line.msg === 'window closed');
+    // All three batches are the device's window; the filtered one brings no event.
+    assert.deepEqual([closed?.batches, closed?.events], [3, 2]);
+    const filtered = lines.find((line) => line.msg === 'events filtered out');
+    assert.deepEqual([filtered?.events, filtered?.reason], [1, 'unsupported_event_type']);
+  } finally {
+    await runner.close();
+  }
 });
