@@ -1,5 +1,7 @@
 // npm run test:only [paths…] [--test-name-pattern=…] — runs node --test over test/**/*.test.ts
 // (or the given files/folders) with the shared Kafka clusters started once for the whole run.
+// npm run test:fast (--fast) — only the files that need no broker, JVM, Python package or Go
+// toolchain: the edit–test loop, in well under two minutes.
 //
 // The clusters are started only when a selected test file uses test/support/kafka.ts (and the
 // 3-broker one only when a file asks for it), their descriptor paths handed to the test processes
@@ -25,19 +27,38 @@ const OPTIONS_WITH_VALUE = new Set([
   '--test-shard',
 ]);
 
-function parseArgs(argv: string[]): { nodeOptions: string[]; paths: string[] } {
+/**
+ * What puts a test file in the slow tier: it uses a Kafka cluster (shared or its own), installs
+ * Python packages, or builds the deploy-file checkers with Go.
+ */
+const SLOW_TIER = [
+  { why: 'Kafka', source: /support\/kafka\.ts|tools\/kafka\/cluster\.ts|holds-kafka\.ts/ },
+  { why: 'Python packages', source: /python-venv\.ts/ },
+  { why: 'deploy-file checkers', path: /(^|\/)test\/deploy\// },
+] as const;
+
+function isSlow(file: string, source: string): boolean {
+  return SLOW_TIER.some((rule) =>
+    'source' in rule ? rule.source.test(source) : rule.path.test(path.relative(repoRoot, file)),
+  );
+}
+
+function parseArgs(argv: string[]): { nodeOptions: string[]; paths: string[]; fast: boolean } {
   const nodeOptions: string[] = [];
   const paths: string[] = [];
+  let fast = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg.startsWith('--')) {
+    if (arg === '--fast') {
+      fast = true;
+    } else if (arg.startsWith('--')) {
       nodeOptions.push(arg);
       if (!arg.includes('=') && OPTIONS_WITH_VALUE.has(arg) && i + 1 < argv.length) nodeOptions.push(argv[++i]);
     } else {
       paths.push(arg);
     }
   }
-  return { nodeOptions, paths };
+  return { nodeOptions, paths, fast };
 }
 
 function testFiles(paths: string[]): string[] {
@@ -56,13 +77,17 @@ function log(message: string): void {
   console.log(`[run-tests] ${message}`);
 }
 
-const { nodeOptions, paths } = parseArgs(process.argv.slice(2));
+const { nodeOptions, paths, fast } = parseArgs(process.argv.slice(2));
 // Set when this runner is itself started from a test; a nested `node --test` would then report
 // to a parent that is not listening instead of running the files.
 delete process.env.NODE_TEST_CONTEXT;
 process.chdir(repoRoot);
-const files = testFiles(paths);
-const sources = files.map((file) => readFileSync(file, 'utf8'));
+const allFiles = testFiles(paths);
+const allSources = allFiles.map((file) => readFileSync(file, 'utf8'));
+const selected = allFiles.map((_, i) => !fast || !isSlow(allFiles[i], allSources[i]));
+const files = allFiles.filter((_, i) => selected[i]);
+const sources = allSources.filter((_, i) => selected[i]);
+if (fast) log(`fast tier: ${files.length} of ${allFiles.length} test files (no Kafka, Python or Go); npm test runs all`);
 const needs1 = sources.some((source) => source.includes('support/kafka.ts'));
 const needs3 = sources.some((source) => /getTestKafkaCluster\(\s*3\s*\)|KAFKA_FORWARDER_TEST_CLUSTER3/.test(source));
 

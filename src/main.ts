@@ -141,13 +141,15 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
     // A paused output, or one that cannot reach its brokers, needs a person: say so where
     // orchestration and on-call look. Batches are still accepted and kept meanwhile; the spool's
     // high-water mark bounds for how long.
-    degradedReasons: () =>
-      outputs()
+    degradedReasons: () => [
+      ...(intake?.degradedReasons() ?? []),
+      ...outputs()
         .filter((output) => output.degraded)
         .map(
           (output) =>
             `output ${output.output} is ${output.state === 'paused' ? 'paused' : 'retrying'}: ${output.reason} (${output.code}); ${output.fix}`,
         ),
+    ],
   });
   // The admin listener first: probes and scrapers see the start-up (recovering, not ready) too.
   const adminAddress = await admin.listen(config.admin.port, config.admin.host);
@@ -177,22 +179,30 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
   };
 
   if (config.spool.kind === 'kafka') {
-    let cluster: { intake: KafkaSpool; tasks: PartitionTasks };
+    let cluster: { intake: KafkaSpool; tasks: PartitionTasks } | undefined;
     try {
-      cluster = await startClusterProcessing(config, { outputSettings, sinks, metrics, logger });
+      cluster = await openClusterProcessing(config, { outputSettings, sinks, metrics, logger });
+      // Ingest takes batches as soon as the intake can be written: joining the group (processing)
+      // takes seconds more, and batches accepted meanwhile simply wait on the intake topic.
+      intake = cluster.intake;
+      await cluster.intake.startProcessing(cluster.tasks);
     } catch (error) {
+      intake = undefined;
       await server.close(0);
       await admin.close();
+      await cluster?.intake.close(2_000).catch(() => undefined);
       await closeSinks();
       throw error;
     }
-    intake = cluster.intake;
     const stopIntakeStats = startIntakeStats(
       cluster.intake,
       metrics,
       config.connections.map((c) => c.name),
     );
-    logger.info({ address: `${address.address}:${address.port}` }, 'ready once the consumer group is joined');
+    logger.info(
+      { address: `${address.address}:${address.port}` },
+      'ready; partitions are processed once the consumer group is joined',
+    );
     return {
       address,
       adminAddress,
@@ -358,10 +368,10 @@ interface ClusterParts {
 }
 
 /**
- * Cluster mode: opens the intake (its topics, its producer), then joins the consumer group, whose
- * partitions run the connections (one task per connection per partition owned).
+ * Cluster mode: opens the intake (its topics, its producer) and builds the partition tasks that
+ * run the connections (one task per connection per partition owned) once the group is joined.
  */
-async function startClusterProcessing(
+async function openClusterProcessing(
   config: ForwarderConfig,
   parts: ClusterParts,
 ): Promise<{ intake: KafkaSpool; tasks: PartitionTasks }> {
@@ -400,6 +410,5 @@ async function startClusterProcessing(
     metrics: parts.metrics,
     logger: parts.logger,
   });
-  await intake.startProcessing(tasks);
   return { intake, tasks };
 }

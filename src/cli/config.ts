@@ -61,7 +61,9 @@ export async function loadCliConfig(
 }
 
 /** SASL_SSL with the mechanism, SSL with a client certificate (mTLS), or SSL alone. */
-export function describeSecurity(output: OutputConfig): string {
+export function describeSecurity(
+  output: Pick<OutputConfig, 'username' | 'authenticationMethod' | 'clientCertPem'>,
+): string {
   if (output.username !== undefined) return `SASL_SSL ${output.authenticationMethod} as "${output.username}"`;
   return output.clientCertPem !== undefined ? 'SSL with a client certificate (mTLS)' : 'SSL (no client authentication)';
 }

@@ -9,8 +9,29 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
 }
 
+/** The status a shell reports for a process that a broken pipe ended: 128 + SIGPIPE (13). */
+export const EXIT_BROKEN_PIPE = 141;
+
+let brokenPipeHandled = false;
+
 export function processIo(): CliIo {
+  if (!brokenPipeHandled) {
+    brokenPipeHandled = true;
+    process.stdout.on('error', endOnBrokenPipe);
+    process.stderr.on('error', endOnBrokenPipe);
+  }
   return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+}
+
+/**
+ * The reader of our output went away (`kafka-forwarder check | head -3`): Node ignores SIGPIPE, so
+ * the write fails with EPIPE, and an 'error' event nobody handles would end the process with a
+ * stack. End it quietly instead, with the status SIGPIPE would have given. Other errors are thrown
+ * on, as they would be without this listener.
+ */
+function endOnBrokenPipe(error: NodeJS.ErrnoException): void {
+  if (error.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
+  throw error;
 }
 
 export function println(io: CliIo, line = ''): void {

@@ -158,6 +158,46 @@ void describe('check', () => {
     }
   });
 
+  void it('in cluster mode, the summary describes the intake cluster, not a local spool path', async () => {
+    const { dir } = await tempDir('check-intake-summary');
+    const config = await writeConfig(dir, { bootstrap: 'b:9093', topic: 't' });
+    const text = (await readFile(config, 'utf8')).replace(
+      /^spool:\n(?:  .*\n)+/m,
+      [
+        'spool:',
+        '  kind: kafka',
+        '  kafka:',
+        '    bootstrap_servers: "intake-1:9093,intake-2:9093"',
+        '    topic: fwd-intake',
+        '    group_id: fwd-group',
+        '    state_topic: fwd-state',
+        '    username: svc',
+        '    authentication_method: SCRAM-SHA-256',
+        `    password: ${SECRET}`,
+        '',
+      ].join('\n'),
+    );
+    await writeFile(config, text);
+    const result = await cli(['check', '-c', config], { TEST_API_SECRET: API_SECRET });
+    assert.equal(result.code, 0, result.stderr);
+    const spoolLines = result.stdout.split('\n').filter((line) => /^\s+(spool|intake)/.test(line));
+    assert.match(
+      result.stdout,
+      /spool: {3}kafka \(cluster mode\): intake topic "fwd-intake" on intake-1:9093,intake-2:9093/,
+    );
+    assert.match(result.stdout, /via SASL_SSL SCRAM-SHA-256 as "svc", trusting the system CAs/);
+    assert.match(result.stdout, /consumer group "fwd-group"/);
+    assert.match(result.stdout, /state topic "fwd-state"/);
+    assert.match(result.stdout, /dead-letter topic "kafka-forwarder-dead-letters"/);
+    assert.doesNotMatch(
+      result.stdout,
+      new RegExp(path.join(dir, 'spool')),
+      `no local spool path: ${spoolLines.join('\n')}`,
+    );
+    assert.doesNotMatch(result.stdout, /var\/spool|new batches refused above/);
+    assert.ok(!result.stdout.includes(SECRET) && !result.stdout.includes(API_SECRET));
+  });
+
   void it('in cluster mode, spool status and dlq need the intake cluster’s secrets, and say which', async () => {
     const { dir } = await tempDir('check-intake-secrets');
     const config = await writeConfig(dir, { bootstrap: 'b:9093', topic: 't' });

@@ -303,3 +303,85 @@ test(
     }
   },
 );
+
+test(
+  'six instances started at the same moment on a fresh topic set all become ready',
+  { timeout: 180_000 },
+  async (t) => {
+    // A Kubernetes Deployment starts its replicas together: each one finds the intake, state and
+    // dead-letter topics missing and creates them, and all but one get TOPIC_ALREADY_EXISTS.
+    const target = await deployment('together');
+    const started = await Promise.allSettled(
+      Array.from({ length: 6 }, () => spawnForwarder(target.configPath, { startTimeoutMs: 120_000 })),
+    );
+    for (const outcome of started) if (outcome.status === 'fulfilled') children.push(outcome.value);
+    const failures = started.flatMap((outcome) =>
+      outcome.status === 'rejected' ? [String((outcome.reason as Error).message).slice(0, 600)] : [],
+    );
+    assert.deepEqual(failures, [], 'every instance started and became ready');
+    const instances = children.slice(-6);
+    const counts = await waitForBalance(instances);
+    t.diagnostic(`partitions per instance: ${counts.join(', ')}`);
+  },
+);
+
+/** Waits until every partition of the topics has all its replicas in sync again. */
+async function waitForFullIsr(names: readonly string[]): Promise<void> {
+  const admin = cluster.admin();
+  try {
+    await waitUntil(
+      'every replica to be back in sync',
+      async () => {
+        const metadata = await admin.metadata({ topics: [...names], forceUpdate: true }).catch(() => undefined);
+        return (
+          metadata !== undefined &&
+          names.every((name) =>
+            (metadata.topics.get(name)?.partitions ?? []).every(
+              (partition) => partition.leader >= 0 && partition.isr.length === partition.replicas.length,
+            ),
+          )
+        );
+      },
+      90_000,
+    );
+  } finally {
+    await admin.close();
+  }
+}
+
+test(
+  'a rolling restart of all three brokers under load: no request refused, nothing lost',
+  { timeout: 300_000 },
+  async (t) => {
+    // RF 3 and min.insync.replicas 2: one broker's controlled shutdown moves leaders, it is no
+    // outage, and clients must not see one. Each broker returns to the ISR before the next stops,
+    // as an operator's rolling restart waits for no under-replicated partitions.
+    const target = await deployment('rolling');
+    const intakeTopics = topics.slice(-4);
+    const instances = [await startInstance(target), await startInstance(target)];
+    await waitForBalance(instances);
+    const runId = newRunId();
+    const load = startLoad(target, instances, runId);
+    await sleep(2_000);
+    for (const id of [1, 2, 3]) {
+      const before = load.statusCounts;
+      await cluster.stopBroker(id);
+      await sleep(2_000);
+      await cluster.startBroker(id);
+      await cluster.waitUntilReady(90_000, [id]);
+      await waitForFullIsr(intakeTopics);
+      t.diagnostic(
+        `broker ${id} restarted; answers meanwhile: ${JSON.stringify(diffCounts(before, load.statusCounts))}`,
+      );
+    }
+    await sleep(2_000);
+    const result = await load.stop();
+    await verify(t, target, 'rolling restart', runId, result);
+    assert.equal(result.statusCounts['503'] ?? 0, 0, 'no request was refused while one broker was down');
+    assert.equal(result.statusCounts['202'], result.requests, 'every request was accepted');
+  },
+);
+
+function diffCounts(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([status, count]) => [status, count - (before[status] ?? 0)]));
+}

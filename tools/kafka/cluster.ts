@@ -22,7 +22,7 @@ import {
 import { generateTlsMaterial } from './certs.ts';
 import { ensureKafkaJars, type ProgressListener } from './jars.ts';
 import { KAFKA_VERSION, classPath, log4jConfigPath, registryDir, watchdogPath } from './paths.ts';
-import { canConnect, freePorts } from './ports.ts';
+import { canConnect, releasePorts, reservePorts } from './ports.ts';
 import { isAlive, isOurProcess, signal, terminate, waitForExit } from './processes.ts';
 
 export type { ClientListenerName, ClusterUsers, Credentials, ListenerName } from './broker-config.ts';
@@ -365,6 +365,7 @@ export class KafkaCluster {
     await Promise.all(this.descriptor.brokers.map((broker) => this.stopBroker(broker.id, 4_000)));
     await rm(registryEntryPath(this.descriptor.clusterId), { force: true });
     if (this.descriptor.ephemeral) await rm(this.descriptor.dir, { recursive: true, force: true });
+    releasePorts(this.descriptor.brokers.flatMap((broker) => Object.values(broker.ports)));
   }
 
   /**
@@ -390,8 +391,12 @@ export class KafkaCluster {
 
   private notReady(id: number, why: string): DevKafkaError {
     const broker = this.broker(id);
-    const log = tail(path.join(broker.dir, 'server.log'), 15) || tail(path.join(broker.dir, 'stdout.log'), 15);
-    return new DevKafkaError(`broker ${id} is not ready: ${why}. Last log lines:\n${log}`);
+    // Both logs: a JVM that dies before its logging starts says why only on stdout.
+    const serverLog = tail(path.join(broker.dir, 'server.log'), 15);
+    const stdoutLog = tail(path.join(broker.dir, 'stdout.log'), 15);
+    return new DevKafkaError(
+      `broker ${id} is not ready: ${why}. Last lines of server.log:\n${serverLog}\nLast lines of stdout.log:\n${stdoutLog}`,
+    );
   }
 }
 
@@ -457,7 +462,7 @@ export async function startKafkaCluster(options: StartKafkaClusterOptions): Prom
   const tls = await generateTlsMaterial(tlsDir);
 
   const ids = Array.from({ length: options.brokers }, (_, index) => index + 1);
-  const ports = await freePorts(ids.length * LISTENERS.length);
+  const ports = await reservePorts(ids.length * LISTENERS.length, dir);
   const brokers: BrokerDescriptor[] = ids.map((id, index) => {
     const brokerDir = path.join(dir, `broker-${id}`);
     const brokerPorts = Object.fromEntries(

@@ -39,5 +39,7 @@ while kill -0 "$child" 2>/dev/null; do
 done
 wait "$child" 2>/dev/null
 status=$?
-rm -f "$pidfile"
+# Only our own pid: a restart may already have started the next broker, whose watchdog wrote its
+# pid here; removing that would make the running broker look dead to the harness.
+if [ "$(cat "$pidfile" 2>/dev/null)" = "$child" ]; then rm -f "$pidfile"; fi
 exit "$status"

@@ -44,10 +44,25 @@ function printSummary(config: ForwarderConfig, io: CliIo): void {
     io,
     `  server:  ${server.tls === undefined ? 'http' : 'https'}://${server.host}:${server.port}, log level ${config.logLevel}`,
   );
-  println(
-    io,
-    `  spool:   ${spool.path}, up to ${formatBytes(spool.maxBytes)} (new batches refused above ${Math.round(spool.highWaterRatio * 100)}%)`,
-  );
+  if (spool.kind === 'kafka' && spool.kafka !== undefined) {
+    // Cluster mode: no local spool; path, max_bytes and high_water_ratio are not used.
+    const intake = spool.kafka;
+    println(
+      io,
+      `  spool:   kafka (cluster mode): intake topic "${intake.topic}" on ${intake.bootstrapServers.join(',')} via ${describeSecurity(intake)}` +
+        trusting(intake),
+    );
+    println(
+      io,
+      `           consumer group "${intake.groupId}", state topic "${intake.stateTopic}", dead-letter topic "${intake.deadLetterTopic}"` +
+        ` (created when missing: ${intake.partitions} partitions, replication factor ${intake.replicationFactor})`,
+    );
+  } else {
+    println(
+      io,
+      `  spool:   ${spool.path}, up to ${formatBytes(spool.maxBytes)} (new batches refused above ${Math.round(spool.highWaterRatio * 100)}%)`,
+    );
+  }
   for (const input of config.inputs) {
     println(io, `  input:   ${input.name} (${input.credentials.length} API key(s))`);
   }
@@ -55,7 +70,7 @@ function printSummary(config: ForwarderConfig, io: CliIo): void {
     println(
       io,
       `  output:  ${output.name} → topic "${output.topic}" on ${output.bootstrapServers.join(',')} via ${describeSecurity(output)}` +
-        (output.caPem !== undefined ? ', trusting ca_file' : ', trusting the system CAs'),
+        trusting(output),
     );
   }
   for (const connection of config.connections) {
@@ -67,6 +82,10 @@ function printSummary(config: ForwarderConfig, io: CliIo): void {
         : 'one record per event';
     println(io, `  connection: ${connection.name}: ${connection.input} → ${connection.output}, ${mode}`);
   }
+}
+
+function trusting(cluster: { caPem?: string }): string {
+  return cluster.caPem !== undefined ? ', trusting ca_file' : ', trusting the system CAs';
 }
 
 /** The loaded (camelCase) configuration with the snake_case keys of the YAML file. */

@@ -12,6 +12,7 @@ import {
   normalizeKafkaError,
   AuthenticationError,
   GenericError,
+  NetworkError,
   TimeoutError,
   UnsupportedApiError,
   UnsupportedCompressionError,
@@ -54,6 +55,8 @@ export interface KafkaErrorRule {
   classes?: readonly ErrorClass[];
   /** Only match when the matching error's `cause` carries one of these Node codes. */
   causeNode?: readonly string[];
+  /** Only match when the matching error says it may be retried (the client's `canRetry`). */
+  retriable?: true;
   /** See KafkaErrorClassification.freshProducer. */
   freshProducer?: boolean;
 }
@@ -302,6 +305,18 @@ export const kafkaErrorTable: readonly KafkaErrorRule[] = [
     fix: 'nothing to change if it passes; otherwise check broker load and the network',
     classes: [TimeoutError],
   },
+  {
+    // The client's NetworkError with no socket code beneath it: "Connection closed" when a
+    // connection ends under a request or before it was ready (a broker restarting, a load balancer's
+    // idle timeout). Only the retriable ones: "Client is closed" (canRetry false) is our own
+    // shutdown, not the broker. Last, so that anything more specific found around it wins.
+    kind: 'retryable',
+    code: 'BROKER_UNREACHABLE',
+    reason: 'the connection to the broker closed',
+    fix: 'nothing to change if it passes; otherwise check that the broker is up and reachable from here',
+    classes: [NetworkError],
+    retriable: true,
+  },
 ];
 
 const fallback: Omit<KafkaErrorClassification, 'matched'> = {
@@ -346,6 +361,7 @@ function matches(rule: KafkaErrorRule, facts: ErrorFacts): string | undefined {
       const cause = facts.error.cause as { code?: unknown } | undefined;
       if (typeof cause?.code !== 'string' || !rule.causeNode.includes(cause.code)) return undefined;
     }
+    if (rule.retriable === true && (facts.error as { canRetry?: unknown }).canRetry !== true) return undefined;
     return `client:${errorClass.name}`;
   }
   return undefined;

@@ -13,7 +13,7 @@ import type { Logger } from '../../telemetry/index.ts';
 import type { Metrics } from '../../telemetry/index.ts';
 import type { Authenticator } from './auth.ts';
 import { checkContentType, readBody } from './read-body.ts';
-import { createRejectionLog } from './rejection-log.ts';
+import { createFailureLog, createRejectionLog } from './rejection-log.ts';
 import { sendAccepted, sendError } from './respond.ts';
 import { validateBatch } from './validate-batch.ts';
 
@@ -62,6 +62,7 @@ export function createIngestHandler(options: IngestOptions) {
   };
 
   const logRejection = createRejectionLog(options.logger);
+  const logFailure = createFailureLog(options.logger);
 
   const fail = (
     response: ServerResponse,
@@ -85,7 +86,7 @@ export function createIngestHandler(options: IngestOptions) {
     const reason = isForwarderError(error) ? error.code : 'INTERNAL';
     metrics.requestsRejected.inc({ reason, status: String(status) });
     metrics.requestDuration.observe({ route, status: String(status) }, (performance.now() - started) / 1000);
-    if (status >= 500) options.logger.error({ err: error, requestId: request.requestId }, 'ingest failed');
+    if (status >= 500) logFailure({ requestId: request.requestId, route, input: request.input, status, error });
     else
       logRejection({
         requestId: request.requestId,

@@ -5,6 +5,7 @@
 import {
   Admin,
   Consumer,
+  GenericError,
   MessagesStreamFallbackModes,
   MessagesStreamModes,
   ProduceAcks,
@@ -57,6 +58,14 @@ const serializers = {
   headerValue: stringSerializer,
 };
 
+/** Retries of an intake write: with intakeRetryDelayMs, about 5 s of waiting in all. */
+export const INTAKE_RETRIES = 24;
+
+/** 10 ms, doubling to at most 250 ms: quick for a busy coordinator, patient for a leader election. */
+export function intakeRetryDelayMs(attempt: number): number {
+  return Math.min(250, 10 * 2 ** Math.max(0, attempt - 1));
+}
+
 /**
  * An intake producer: idempotent with acks=all and, given a `transactionalId` (unique to this
  * process), transactional, so that a request's batches that land on several partitions become
@@ -70,11 +79,14 @@ export function createIntakeProducer(connection: IntakeConnection, transactional
     acks: ProduceAcks.ALL,
     partitioner: compatibilityPartitioner,
     autocreateTopics: false,
-    // Right after a commit the coordinator is still writing its markers and answers the next
-    // transaction's AddPartitionsToTxn with CONCURRENT_TRANSACTIONS for a moment (the Java client
-    // retries it every 20 ms): retry briefly and often rather than refuse a request.
-    retries: 50,
-    retryDelay: Math.min(connection.retryDelayMs, 10),
+    // Two kinds of wait, one schedule: right after a commit the coordinator is still writing its
+    // markers and answers the next transaction's AddPartitionsToTxn with CONCURRENT_TRANSACTIONS
+    // for a moment (the Java client retries it every 20 ms), so the first retries come quickly;
+    // a leader that moves (a broker's controlled shutdown in a rolling restart) takes up to
+    // seconds, so later ones back off, and together they last about as long as the writer waits
+    // for a write (5 s) before it answers 503. A rolling restart is then no outage to clients.
+    retries: INTAKE_RETRIES,
+    retryDelay: (_client, _operation, attempt) => intakeRetryDelayMs(attempt),
     // The transaction timeout too: an instance that dies mid-transaction holds back readers of the
     // partitions it wrote to (read_committed) for at most this long.
     timeout: 10_000,
@@ -165,4 +177,22 @@ export function createReader(connection: IntakeConnection, role: string): Intake
 /** The partition a keyed record goes to, as the Java client's partitioner would pick it. */
 export function partitionForKey(key: Buffer, partitions: number): number {
   return compatibilityPartitioner(undefined as never, key) % partitions;
+}
+
+/**
+ * Whether a Kafka protocol error of that name (ProtocolError's apiId, as TOPIC_ALREADY_EXISTS) is
+ * the error or lies anywhere within it: the library nests a broker's answer in MultipleErrors
+ * (`errors`) and wraps it again in `cause`. Decided from the structured fields, never from text.
+ */
+export function hasKafkaProtocolError(error: unknown, apiId: string): boolean {
+  const seen = new Set<unknown>();
+  const visit = (value: unknown, depth: number): boolean => {
+    if (typeof value !== 'object' || value === null || seen.has(value) || depth > 8) return false;
+    seen.add(value);
+    const candidate = value as { apiId?: unknown; errors?: unknown; cause?: unknown };
+    if (GenericError.isGenericError(value as Error) && candidate.apiId === apiId) return true;
+    if (Array.isArray(candidate.errors) && candidate.errors.some((nested) => visit(nested, depth + 1))) return true;
+    return visit(candidate.cause, depth + 1);
+  };
+  return visit(error, 0);
 }

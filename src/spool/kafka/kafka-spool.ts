@@ -14,8 +14,6 @@
 //               has acknowledged some: a backlog shows as consumer lag, not as memory.
 import type { AppendItem, AppendResult, DeadLetter, DeadLetterSummary, SpoolLogger, SpoolRecord } from '../types.ts';
 import {
-  consumeIntake,
-  createGroupConsumer,
   createIntakeAdmin,
   createReader,
   createStateProducer,
@@ -24,11 +22,11 @@ import {
   type IntakeConsumer,
   type IntakeMessage,
   type IntakeProducer,
-  type IntakeStream,
 } from './client.ts';
 import { ConnectionProgress } from './connection-progress.ts';
 import { DeadLetterCount, DeadLetterStore, DeadLetterTopic } from './dead-letter-topic.ts';
 import { encodeDedupEntry, PartitionDedup } from './dedup-state.ts';
+import { GroupMembership } from './group-membership.ts';
 import { decodeIntakeRecord } from './intake-record.ts';
 import { IntakeWriter } from './intake-writer.ts';
 import { PartitionLog } from './partition-log.ts';
@@ -138,12 +136,9 @@ export class KafkaSpool {
   readonly #destinations: Set<string>;
   readonly #logs = new Map<number, OwnedPartition>();
   readonly #committed = new Map<number, bigint>();
-  #consumer: IntakeConsumer | undefined;
-  #stream: IntakeStream | undefined;
+  #membership: GroupMembership | undefined;
   #listener: PartitionListener | undefined;
   #heldBytes = 0;
-  #paused = false;
-  #joined = false;
   #rebalances = 0;
   #closing = false;
   #handingOver = false;
@@ -220,14 +215,46 @@ export class KafkaSpool {
     if (this.#closing) return 'the spool is closing';
     if (this.#writer.lastError !== undefined)
       return `the intake topic cannot be written (${this.#writer.lastError.message})`;
-    if (!this.#joined) return 'joining the consumer group of the intake topic';
     return null;
+  }
+
+  /**
+   * Why processing lags behind what ingest takes, or null: batches are still accepted (readiness
+   * holds), but they wait on the intake topic until this clears.
+   */
+  degradedReasons(): string[] {
+    if (this.#closing || this.#membership === undefined) return [];
+    if (!this.#membership.joined) return ['spool.kafka: joining the consumer group of the intake topic'];
+    return [];
   }
 
   /** Joins the group and starts reading; the listener hears of every partition this instance gets. */
   async startProcessing(listener: PartitionListener): Promise<void> {
     this.#listener = listener;
-    await this.#startConsumer();
+    this.#membership = new GroupMembership(
+      {
+        connection: this.#options.connection,
+        topic: this.#options.topic,
+        groupId: this.#options.groupId,
+        sessionTimeoutMs: this.#options.sessionTimeoutMs,
+        heartbeatIntervalMs: this.#options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
+        retryDelayMs: DEFAULTS.restartDelayMs,
+        ...(this.#options.logger !== undefined && { logger: this.#options.logger }),
+      },
+      {
+        beforeJoin: (consumer) => this.#handOver(consumer),
+        assigned: (generationId, partitions) => this.#onAssignments(generationId, partitions),
+        message: (message) => this.#take(message),
+        beforeRestart: async (consumer) => {
+          // The stream is gone: every partition is given up (its connections stop, its windows
+          // are rebuilt by whoever gets it next, this instance included), after committing what
+          // was acknowledged through the consumer that is still the group's member.
+          await this.#commitThrough(consumer, true);
+          for (const partition of [...this.#logs.keys()]) this.#revoke(partition);
+        },
+      },
+    );
+    await this.#membership.join();
     const interval = this.#options.commitIntervalMs ?? DEFAULTS.commitIntervalMs;
     this.#commitTimer = setInterval(() => void this.commit(false), interval);
     this.#commitTimer.unref();
@@ -280,7 +307,15 @@ export class KafkaSpool {
    * close commits regardless (`always`).
    */
   commit(always = true): Promise<void> {
-    this.#committing = this.#committing.then(() => this.#commitNow(always));
+    const consumer = this.#membership?.consumer;
+    if (consumer === undefined) return this.#committing;
+    return this.#commitThrough(consumer, always);
+  }
+
+  /** Queues a commit through this consumer, after any under way (commits never overlap). */
+  #commitThrough(consumer: IntakeConsumer, always: boolean): Promise<void> {
+    // A commit that failed has been logged; the next one must still run.
+    this.#committing = this.#committing.catch(() => undefined).then(() => this.#commitNow(consumer, always));
     return this.#committing;
   }
 
@@ -299,8 +334,7 @@ export class KafkaSpool {
     // committed is read again by the partitions' next owners.
     const bounded = (step: Promise<unknown>) => within(step, deadlineMs);
     await bounded(this.commit());
-    await bounded(this.#stream?.close() ?? Promise.resolve());
-    await bounded(this.#consumer?.close() ?? Promise.resolve());
+    await this.#membership?.close(bounded);
     for (const partition of [...this.#logs.keys()]) this.#revoke(partition);
     await bounded(this.#writer.close());
     await bounded(this.#state.idle());
@@ -310,54 +344,6 @@ export class KafkaSpool {
     await bounded(this.#progressAdmin.close());
   }
 
-  async #startConsumer(): Promise<void> {
-    const consumer = createGroupConsumer(this.#options.connection, {
-      groupId: this.#options.groupId,
-      sessionTimeoutMs: this.#options.sessionTimeoutMs,
-      heartbeatIntervalMs: Math.min(
-        this.#options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
-        Math.floor(this.#options.sessionTimeoutMs / 3),
-      ),
-      rebalanceTimeoutMs: 3 * this.#options.sessionTimeoutMs,
-      beforeJoin: () => this.#handOver(),
-    });
-    this.#consumer = consumer;
-    consumer.on('consumer:group:join', ({ generationId, assignments }) =>
-      this.#onAssignments(generationId ?? consumer.generationId, assignments ?? consumer.assignments),
-    );
-    consumer.on('consumer:group:leave', () => this.#onAssignments(consumer.generationId, []));
-    const stream = await consumeIntake(consumer, this.#options.topic);
-    this.#stream = stream;
-    stream.on('data', (message: IntakeMessage) => this.#take(message));
-    stream.on('error', (error: Error) => {
-      if (this.#closing) return;
-      this.#options.logger?.warn({ err: error }, 'reading the intake topic failed; rejoining the group');
-      void this.#restartConsumer(consumer);
-    });
-  }
-
-  /**
-   * The stream destroys itself on errors it cannot ride out: every partition is given up (its
-   * connections stop, its windows are rebuilt by whoever gets it next, this instance included).
-   */
-  async #restartConsumer(old: IntakeConsumer): Promise<void> {
-    if (this.#consumer !== old) return;
-    this.#consumer = undefined;
-    await this.commit();
-    for (const partition of [...this.#logs.keys()]) this.#revoke(partition);
-    await old.close(true).catch(() => undefined);
-    this.#joined = false;
-    while (!this.#closing) {
-      await new Promise((resolve) => setTimeout(resolve, DEFAULTS.restartDelayMs));
-      try {
-        await this.#startConsumer();
-        return;
-      } catch (error) {
-        this.#options.logger?.warn({ err: error }, 'joining the consumer group failed; trying again');
-      }
-    }
-  }
-
   /**
    * Before each JoinGroup: the partitions the library has already given up (the first round of a
    * cooperative rebalance drops them from its assignments) are released by their connections and
@@ -365,9 +351,8 @@ export class KafkaSpool {
    * loses nor repeats their records. An eager rebalance (after a lost session) skips this: its
    * partitions are revoked on the next join, and their uncommitted tail is sent again.
    */
-  async #handOver(): Promise<void> {
-    const consumer = this.#consumer;
-    if (this.#handingOver || this.#closing || consumer?.assignments == null) return;
+  async #handOver(consumer: IntakeConsumer): Promise<void> {
+    if (this.#handingOver || this.#closing || consumer.assignments == null) return;
     const owned = new Set<number>();
     for (const assignment of consumer.assignments) {
       if (assignment.topic === this.#options.topic) for (const partition of assignment.partitions) owned.add(partition);
@@ -400,14 +385,9 @@ export class KafkaSpool {
     }
   }
 
-  #onAssignments(generationId: number, assignments: readonly { topic: string; partitions: number[] }[] | null): void {
+  #onAssignments(generationId: number, now: ReadonlySet<number>): void {
     if (this.#closing) return;
-    this.#joined = true;
     this.#rebalances++;
-    const now = new Set<number>();
-    for (const assignment of assignments ?? []) {
-      if (assignment.topic === this.#options.topic) for (const partition of assignment.partitions) now.add(partition);
-    }
     for (const partition of [...this.#logs.keys()]) if (!now.has(partition)) this.#revoke(partition);
     const added: number[] = [];
     for (const partition of now) {
@@ -496,12 +476,12 @@ export class KafkaSpool {
 
   /** A partition being taken over has read its backlog once its fetch position passed the end noted. */
   #checkCaughtUp(): void {
-    const stream = this.#stream;
+    const membership = this.#membership;
     for (const [partition, owned] of this.#logs) {
       if (!owned.log.catchingUp || owned.backlogEnd === undefined) continue;
-      const position = stream?.offsetsToFetch.get(`${this.#options.topic}:${partition}`) ?? -1n;
+      const position = membership?.position(partition) ?? -1n;
       const read = owned.log.nextOffset ?? position;
-      if (read < owned.backlogEnd && (position < owned.backlogEnd || (stream?.readableLength ?? 0) > 0)) continue;
+      if (read < owned.backlogEnd && (position < owned.backlogEnd || (membership?.buffered ?? 0) > 0)) continue;
       owned.log.caughtUp();
       const rebuild = {
         partition,
@@ -555,7 +535,7 @@ export class KafkaSpool {
       const end = this.#ends.get(partition);
       // Where reading has got to: the fetch position moves past transaction markers, which
       // hold offsets but no batch; the log's next offset is known only once it took a record.
-      const position = this.#stream?.offsetsToFetch.get(`${this.#options.topic}:${partition}`);
+      const position = this.#membership?.position(partition);
       const read = position ?? owned.log.nextOffset;
       if (end === undefined || read === null || owned.waiting !== undefined) continue;
       for (const connection of this.#destinations) {
@@ -599,17 +579,15 @@ export class KafkaSpool {
 
   #onHeldBytes(delta: number): void {
     this.#heldBytes += delta;
-    const stream = this.#stream;
-    if (stream === undefined) return;
-    if (!this.#paused && this.#heldBytes >= this.#options.maxBufferedBytes) {
-      this.#paused = true;
-      stream.pause();
+    const membership = this.#membership;
+    if (membership === undefined) return;
+    if (!membership.paused && this.#heldBytes >= this.#options.maxBufferedBytes) {
+      membership.pause();
       // A backlog larger than the memory bound cannot be held whole: windows close by the clock
       // again (a window whose batches lie beyond the bound may be forwarded in two records).
       for (const { log } of this.#logs.values()) if (log.catchingUp) log.caughtUp();
-    } else if (this.#paused && this.#heldBytes < this.#options.maxBufferedBytes * DEFAULTS.resumeRatio) {
-      this.#paused = false;
-      stream.resume();
+    } else if (membership.paused && this.#heldBytes < this.#options.maxBufferedBytes * DEFAULTS.resumeRatio) {
+      membership.resume();
     }
   }
 
@@ -622,12 +600,12 @@ export class KafkaSpool {
   #committableOffset(partition: number, owned: OwnedPartition): bigint | null {
     if (owned.waiting !== undefined) return null;
     const offset = owned.log.committableOffset();
-    const position = this.#stream?.offsetsToFetch.get(`${this.#options.topic}:${partition}`);
+    const position = this.#membership?.position(partition);
     if (
       owned.log.records === 0 &&
       position !== undefined &&
       (offset === null || position > offset) &&
-      this.#stream?.readableLength === 0
+      this.#membership?.buffered === 0
     ) {
       return position;
     }
@@ -663,9 +641,8 @@ export class KafkaSpool {
     return offsets;
   }
 
-  async #commitNow(always: boolean): Promise<void> {
-    const consumer = this.#consumer;
-    if (consumer === undefined || (!always && !consumer.isActive())) return;
+  async #commitNow(consumer: IntakeConsumer, always: boolean): Promise<void> {
+    if (!always && !consumer.isActive()) return;
     const offsets = this.#offsetsToCommit();
     if (offsets.length > 0) {
       // The dedup keys of the records committed past must be on the state topic first, or the

@@ -1,7 +1,7 @@
 // The topics cluster mode keeps on the intake cluster, created at start when missing: the intake
 // (replicated, partitioned), the state topic (compacted, one partition per intake partition) and
 // the dead letters (compacted, one partition, so a dead letter's offset is its id).
-import type { IntakeAdmin } from './client.ts';
+import { hasKafkaProtocolError, type IntakeAdmin } from './client.ts';
 
 export interface IntakeTopics {
   readonly intake: string;
@@ -23,7 +23,7 @@ export async function ensureIntakeTopics(admin: IntakeAdmin, topics: IntakeTopic
       await admin.createTopics({ topics: [topic], partitions, replicas, configs });
     } catch (error) {
       // Another instance starting at the same time created it first.
-      if (!JSON.stringify(error, Object.getOwnPropertyNames(error)).includes('TOPIC_ALREADY_EXISTS')) throw error;
+      if (!hasKafkaProtocolError(error, 'TOPIC_ALREADY_EXISTS')) throw error;
     }
   };
   await create(topics.intake, topics.partitions, [{ name: 'min.insync.replicas', value: minInsync }]);

@@ -96,6 +96,41 @@ void test('a closed connection is explained by a related socket error', () => {
   assert.equal(classifyKafkaError(closed, [undefined]).kind, 'retryable');
 });
 
+void test('a closed connection (the client’s NetworkError, no socket code) is a retryable BROKER_UNREACHABLE', () => {
+  // What @platformatic/kafka raises when a connection closes under a request (or before it was ready).
+  for (const closed of [
+    new NetworkError('Connection closed'),
+    new NetworkError('Connection closed while waiting for ready.'),
+  ]) {
+    const result = classifyKafkaError(closed);
+    assert.deepEqual(
+      [result.kind, result.code, result.matched, result.freshProducer],
+      ['retryable', 'BROKER_UNREACHABLE', 'client:NetworkError', false],
+    );
+  }
+  // Inside the aggregate a failed send throws, too.
+  const aggregate = new MultipleErrors('Produce failed', [new NetworkError('Connection closed')]);
+  assert.equal(classifyKafkaError(aggregate).code, 'BROKER_UNREACHABLE');
+  // Matched by class, not by text: the same class with another message is classified alike.
+  assert.equal(classifyKafkaError(new NetworkError('Verbindung geschlossen')).code, 'BROKER_UNREACHABLE');
+  // A more specific fact around it still wins: a timeout, a protocol error, a socket code.
+  assert.equal(
+    classifyKafkaError(new MultipleErrors('x', [new NetworkError('Connection closed'), new TimeoutError('t')])).code,
+    'TIMEOUT',
+  );
+  assert.equal(
+    classifyKafkaError(new MultipleErrors('x', [new NetworkError('Connection closed'), new ProtocolError(6)])).code,
+    'CLUSTER_BUSY',
+  );
+  const refused = classifyKafkaError(new NetworkError('Connection error', { cause: nodeError('ECONNREFUSED') }));
+  assert.equal(refused.matched, 'node:ECONNREFUSED');
+  // Our own closed client is not the broker's doing: the client says it must not be retried.
+  assert.equal(
+    classifyKafkaError(new NetworkError('Client is closed.', { canRetry: false, closed: true })).code,
+    'UNCLASSIFIED',
+  );
+});
+
 void test('client error classes: authentication, timeout, socket errors', () => {
   assert.equal(classifyKafkaError(new AuthenticationError('SASL authentication failed.')).kind, 'configuration');
   assert.equal(classifyKafkaError(new TimeoutError('Connection timed out.')).code, 'TIMEOUT');
