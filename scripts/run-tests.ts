@@ -87,7 +87,8 @@ const allSources = allFiles.map((file) => readFileSync(file, 'utf8'));
 const selected = allFiles.map((_, i) => !fast || !isSlow(allFiles[i], allSources[i]));
 const files = allFiles.filter((_, i) => selected[i]);
 const sources = allSources.filter((_, i) => selected[i]);
-if (fast) log(`fast tier: ${files.length} of ${allFiles.length} test files (no Kafka, Python or Go); npm test runs all`);
+if (fast)
+  log(`fast tier: ${files.length} of ${allFiles.length} test files (no Kafka, Python or Go); npm test runs all`);
 const needs1 = sources.some((source) => source.includes('support/kafka.ts'));
 const needs3 = sources.some((source) => /getTestKafkaCluster\(\s*3\s*\)|KAFKA_FORWARDER_TEST_CLUSTER3/.test(source));
 
