@@ -1,6 +1,7 @@
 // The spool: the durable, bounded, local store between HTTP ingest and the Kafka sinks.
 export { openSpool } from './spool.ts';
 export { batchIdTimeMs } from './batch-id.ts';
+export { dedupKeyOf } from './dedup-key.ts';
 // Cluster mode: the intake topic in place of the local disk.
 export { openKafkaDeadLetters, openKafkaSpool, KafkaSpool, intakeBatchId, readIntakeStatus } from './kafka/index.ts';
 export type {

@@ -176,6 +176,82 @@ void describe('outgoing batch: connection settings', () => {
     assert.ok(eventTypes(on.batch).includes('user_identity_change'));
   });
 
+  void test("change events without new or old (as mParticle's Python SDK builds them) are forwarded as sent", () => {
+    const inbound = inboundBatch();
+    inbound.events = [
+      {
+        event_type: 'user_attribute_change',
+        data: { user_attribute_name: 'tier', deleted: true, timestamp_unixtime_ms: 1700000000500 },
+      },
+      {
+        event_type: 'user_attribute_change',
+        data: { user_attribute_name: 'plan', new: 'gold', is_new_attribute: true },
+      },
+      { event_type: 'user_attribute_change', data: {} },
+      {
+        event_type: 'user_identity_change',
+        data: { new: { identity_type: 'email', identity: 'a@example.com', timestamp_unixtime_ms: 1 }, old: null },
+      },
+    ];
+    const sent = structuredClone(inbound.events);
+    const batch = outgoing({ includeUserAttributeChangeEvents: true, includeUserIdentityChangeEvents: true }, inbound);
+    assert.deepEqual(inbound.events, sent, 'the inbound batch is not modified');
+    // Only what mParticle adds to every event: message_id, message_type, and the event times.
+    const events = batch.events as JsonObject[];
+    assert.deepEqual(
+      events.map((event) => event.message_id),
+      [0, 1, 2, 3].map((index) => messageIdFor(42n, index)),
+    );
+    assert.deepEqual(
+      events.map(({ message_id: _, ...event }) => event),
+      [
+        {
+          event_type: 'user_attribute_change',
+          message_type: 'user_attribute_change',
+          data: {
+            user_attribute_name: 'tier',
+            deleted: true,
+            timestamp_unixtime_ms: 1700000000500,
+            event_start_unixtime_ms: 1700000000500,
+          },
+        },
+        {
+          event_type: 'user_attribute_change',
+          message_type: 'user_attribute_change',
+          data: {
+            user_attribute_name: 'plan',
+            new: 'gold',
+            is_new_attribute: true,
+            timestamp_unixtime_ms: RECEIVED_AT,
+            event_start_unixtime_ms: RECEIVED_AT,
+          },
+        },
+        {
+          event_type: 'user_attribute_change',
+          message_type: 'user_attribute_change',
+          data: { timestamp_unixtime_ms: RECEIVED_AT, event_start_unixtime_ms: RECEIVED_AT },
+        },
+        {
+          event_type: 'user_identity_change',
+          message_type: 'user_identity_change',
+          data: {
+            new: { identity_type: 'email', identity: 'a@example.com', timestamp_unixtime_ms: 1 },
+            old: null,
+            timestamp_unixtime_ms: RECEIVED_AT,
+            event_start_unixtime_ms: RECEIVED_AT,
+          },
+        },
+      ],
+    );
+    // Per-event records (Send as Batch off) carry each event unchanged, with no new or old invented.
+    const { records } = buildRecords(batch, { seqs: [7n] }, { maxRecordBytes: 1_000_000, perEvent: true });
+    assert.deepEqual(
+      records.map((record) => (parseJson(record.value) as JsonObject).events),
+      events.map((event) => [event]),
+    );
+    assert.doesNotMatch(records[0].value.toString(), /"(new|old)"/);
+  });
+
   void test('unsupported event types are never forwarded, whatever the settings', () => {
     const inbound = inboundBatch();
     (inbound.events as JsonObject[]).push({ event_type: 'something_new', data: {} }, { data: {} });

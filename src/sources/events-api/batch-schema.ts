@@ -15,10 +15,12 @@
 //   official SDKs never send: `session_start.session_id`, `profile.previous_mpid/current_mpid`,
 //   and `location.latitude/longitude` (a batch location may be only a country). And an event's
 //   data requires only what the official SDKs (Node and Python) insist on when building it: a
-//   custom event's `event_name` and `custom_event_type`. Both SDKs build every other event type
-//   with any field left out, and refusing such an event would lose its whole batch at the
-//   client; the optional fields are listed in docs/events-api.md. The change events, which no
-//   SDK builds, keep their required fields.
+//   custom event's `event_name` and `custom_event_type`. The SDKs build every other event type
+//   they have a model for with any field left out (the Python SDK's UserAttributeChangeEvent
+//   too: a deleted attribute has no `new`, a new one no `old`), and refusing such an event
+//   would lose its whole batch at the client; the optional fields are listed in
+//   docs/events-api.md. `user_identity_change`, which no SDK has a model for, keeps the fields
+//   the published schema requires.
 // - `ip` is null, empty (taken as absent), or an `ipv4` or `ipv6` address: an anyOf, since the
 //   published oneOf of v4/v6 rejects null, which both branches match.
 // - `consent_state` follows the JSON reference: `gdpr` and `ccpa` map purposes to consent records.
@@ -341,15 +343,12 @@ export const eventDataSchemas: Record<EventType, Schema> = {
     profile_event_type: oneOfStrings(['signup', 'login', 'logout', 'update', 'delete', 'unknown']),
   }),
   uninstall: eventData(),
-  user_attribute_change: eventData(
-    {
-      user_attribute_name: strictString,
-      new: ref('StringOrArray'),
-      old: ref('StringOrArray'),
-      ...props('deleted is_new_attribute', BOOLEAN),
-    },
-    ['user_attribute_name', 'new', 'old'],
-  ),
+  user_attribute_change: eventData({
+    user_attribute_name: strictString,
+    new: ref('StringOrArray'),
+    old: ref('StringOrArray'),
+    ...props('deleted is_new_attribute', BOOLEAN),
+  }),
   user_identity_change: eventData({ new: ref('UserIdentity'), old: ref('UserIdentity') }, ['new', 'old']),
   // Accepted at ingest (mParticle's schema lists the first two, the SDKs the third) and filtered
   // out before forwarding: no event output receives them. Their data has no known shape.

@@ -9,6 +9,7 @@ import { ForwarderError, isForwarderError } from '../../errors.ts';
 import { batchMpid, int64ToString, parseJson, stringifyJsonToBuffer } from '../../format/index.ts';
 import type { JsonValue } from '../../format/index.ts';
 import type { AppendItem, Spool } from '../../spool/index.ts';
+import { dedupKeyOf } from '../../spool/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import type { Metrics } from '../../telemetry/index.ts';
 import type { Authenticator } from './auth.ts';
@@ -218,14 +219,7 @@ function toAppendItems(
           : typeof deviceId === 'string' && deviceId !== ''
             ? deviceId
             : undefined,
-      // Any scalar id counts (the schema accepts numbers too); an empty one does not.
-      dedupKey:
-        (typeof sourceRequestId === 'string' ||
-          typeof sourceRequestId === 'number' ||
-          typeof sourceRequestId === 'bigint') &&
-        sourceRequestId !== ''
-          ? `${input}\u0000${String(sourceRequestId)}`
-          : undefined,
+      dedupKey: dedupKeyOf(input, sourceRequestId),
     });
   }
   return { items, eventCounts };

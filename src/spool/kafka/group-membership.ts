@@ -116,6 +116,16 @@ export class GroupMembership {
     });
   }
 
+  /**
+   * Joins again with the same member id, which makes the coordinator rebalance the group: the
+   * leader then assigns from fresh metadata (partitions added to the topic are taken at once).
+   */
+  async rejoin(): Promise<void> {
+    const consumer = this.#consumer;
+    if (consumer === undefined || this.#closing) return;
+    await consumer.joinGroup({});
+  }
+
   /** Stops reading (memory is full); reading goes on at resume. */
   pause(): void {
     this.#paused = true;

@@ -26,12 +26,13 @@ import {
 import { ConnectionProgress } from './connection-progress.ts';
 import { DeadLetterCount, DeadLetterStore, DeadLetterTopic } from './dead-letter-topic.ts';
 import { encodeDedupEntry, PartitionDedup } from './dedup-state.ts';
+import { inputOfDedupKey } from '../dedup-key.ts';
 import { GroupMembership } from './group-membership.ts';
 import { decodeIntakeRecord } from './intake-record.ts';
 import { IntakeWriter } from './intake-writer.ts';
 import { PartitionLog } from './partition-log.ts';
 import { readDedupState, StateTopicWriter } from './state-topic.ts';
-import { ensureIntakeTopics } from './topics.ts';
+import { ensureIntakeTopics, growToMatch, partitionCounts } from './topics.ts';
 
 export interface KafkaSpoolOptions {
   readonly connection: IntakeConnection;
@@ -89,6 +90,10 @@ export interface KafkaSpoolStats {
   readonly lag: readonly { partition: number; connection: string; records: number }[];
   /** Dead letters on the dead-letter topic (every instance's), as of the last count. */
   readonly deadLetters: number;
+  /** Owned partitions whose state is not restored yet: their batches wait, unprocessed. */
+  readonly restoringPartitions: readonly number[];
+  /** The intake topic's partition count, as last seen. */
+  readonly intakePartitions: number;
 }
 
 /** A partition this instance owns, and where it is in taking the partition over. */
@@ -98,8 +103,11 @@ interface OwnedPartition {
   readonly sinceGeneration: number;
   readonly dedup: PartitionDedup;
   readonly assignedAtMs: number;
-  /** Until the state is restored, messages wait here, in order. */
+  /** Until the state is restored, messages wait here, in order (their bytes count as held). */
   waiting: IntakeMessage[] | undefined;
+  waitingBytes: number;
+  /** Set while restoring the state fails: since when, how often, and the latest reason. */
+  restoreFailure: { sinceMs: number; attempts: number; reason: string; loggedAtMs: number } | undefined;
   /** The partition's end (last stable offset) when it was assigned: the backlog to rebuild. */
   backlogEnd: bigint | undefined;
 }
@@ -126,6 +134,8 @@ const DEFAULTS = {
   reportIntervalMs: 5_000,
   /** Longest a handover waits for the connections of the partitions leaving to settle. */
   handOverMs: 10_000,
+  /** While restoring a partition keeps failing, a line says so at most this often. */
+  restoreLogEveryMs: 30_000,
 } as const;
 
 export class KafkaSpool {
@@ -158,8 +168,17 @@ export class KafkaSpool {
   readonly #progress: ConnectionProgress;
   readonly #deadLetterCount: DeadLetterCount;
 
-  private constructor(options: KafkaSpoolOptions, writer: IntakeWriter, stateProducer: IntakeProducer) {
+  #intakePartitions: number;
+  #followingPartitions = false;
+
+  private constructor(
+    options: KafkaSpoolOptions,
+    writer: IntakeWriter,
+    stateProducer: IntakeProducer,
+    intakePartitions: number,
+  ) {
     this.#options = options;
+    this.#intakePartitions = intakePartitions;
     this.#writer = writer;
     this.#stateProducer = stateProducer;
     this.#deadLetters = new DeadLetterTopic(stateProducer, options.deadLetterTopic, options.clock);
@@ -185,8 +204,9 @@ export class KafkaSpool {
   /** Creates the topics that are missing and checks that the intake can be written. */
   static async open(options: KafkaSpoolOptions): Promise<KafkaSpool> {
     const admin = createIntakeAdmin(options.connection);
+    let intakePartitions: number;
     try {
-      await ensureIntakeTopics(admin, {
+      intakePartitions = await ensureIntakeTopics(admin, {
         intake: options.topic,
         state: options.stateTopic,
         deadLetters: options.deadLetterTopic,
@@ -203,7 +223,7 @@ export class KafkaSpool {
       ...(options.clock !== undefined && { clock: options.clock }),
     });
     await writer.probe();
-    return new KafkaSpool(options, writer, createStateProducer(options.connection));
+    return new KafkaSpool(options, writer, createStateProducer(options.connection), intakePartitions);
   }
 
   append(items: readonly AppendItem[]): Promise<AppendResult[]> {
@@ -225,7 +245,16 @@ export class KafkaSpool {
   degradedReasons(): string[] {
     if (this.#closing || this.#membership === undefined) return [];
     if (!this.#membership.joined) return ['spool.kafka: joining the consumer group of the intake topic'];
-    return [];
+    const reasons: string[] = [];
+    const now = this.#clock();
+    for (const [partition, owned] of this.#logs) {
+      const failure = owned.restoreFailure;
+      if (failure === undefined) continue;
+      reasons.push(
+        `spool.kafka: intake partition ${partition} cannot be taken over: restoring its state from ${this.#options.stateTopic} has failed ${failure.attempts} time(s) for ${Math.round((now - failure.sinceMs) / 1000)} s (${failure.reason}); its batches wait on the intake topic`,
+      );
+    }
+    return reasons;
   }
 
   /** Joins the group and starts reading; the listener hears of every partition this instance gets. */
@@ -284,6 +313,11 @@ export class KafkaSpool {
       committed: new Map(this.#committed),
       lag: this.#lag(),
       deadLetters: this.#deadLetterCount.count,
+      restoringPartitions: [...this.#logs]
+        .filter(([, owned]) => owned.waiting !== undefined)
+        .map(([partition]) => partition)
+        .sort((a, b) => a - b),
+      intakePartitions: this.#intakePartitions,
     };
   }
 
@@ -408,6 +442,8 @@ export class KafkaSpool {
         dedup: new PartitionDedup(this.#options.dedupWindowMs),
         assignedAtMs: this.#clock(),
         waiting: [],
+        waitingBytes: 0,
+        restoreFailure: undefined,
         backlogEnd: undefined,
       };
       this.#logs.set(partition, owned);
@@ -427,6 +463,8 @@ export class KafkaSpool {
     this.#logs.delete(partition);
     this.#committed.delete(partition);
     this.#progress.forget(partition);
+    if (entry.waitingBytes > 0) this.#onHeldBytes(-entry.waitingBytes);
+    entry.waitingBytes = 0;
     entry.log.revoke();
     this.#listener?.revoked(entry.log);
   }
@@ -436,8 +474,14 @@ export class KafkaSpool {
     if (owned === undefined) return;
     const generation = (message.metadata.consumer as { generationId?: number } | undefined)?.generationId ?? 0;
     if (generation < owned.sinceGeneration) return;
-    if (owned.waiting !== undefined) owned.waiting.push(message);
-    else this.#process(owned, message);
+    if (owned.waiting !== undefined) {
+      owned.waiting.push(message);
+      const bytes = message.value?.length ?? 0;
+      owned.waitingBytes += bytes;
+      this.#onHeldBytes(bytes);
+    } else {
+      this.#process(owned, message);
+    }
   }
 
   /**
@@ -461,16 +505,76 @@ export class KafkaSpool {
         this.#ends.set(partition, owned.backlogEnd);
         const waiting = owned.waiting ?? [];
         owned.waiting = undefined;
+        // The log counts them again as it takes them.
+        this.#onHeldBytes(-owned.waitingBytes);
+        owned.waitingBytes = 0;
+        if (owned.restoreFailure !== undefined) {
+          this.#options.logger?.info(
+            { partition, attempts: owned.restoreFailure.attempts },
+            'restoring the state of an intake partition works again',
+          );
+          owned.restoreFailure = undefined;
+        }
         for (const message of waiting) this.#process(owned, message);
         this.#checkCaughtUp();
         return;
       } catch (error) {
-        this.#options.logger?.warn(
-          { err: error, partition },
-          'restoring the state of an intake partition failed; trying again',
-        );
+        this.#restoreFailed(partition, owned, error as Error);
         await new Promise((resolve) => setTimeout(resolve, DEFAULTS.restartDelayMs));
       }
+    }
+  }
+
+  /**
+   * Notes a failed restore, which readiness reports as degraded; says so in the log at once and
+   * then at most every restoreLogEveryMs, however often it is tried.
+   */
+  #restoreFailed(partition: number, owned: OwnedPartition, error: Error): void {
+    const now = this.#clock();
+    const failure = (owned.restoreFailure ??= { sinceMs: now, attempts: 0, reason: '', loggedAtMs: -Infinity });
+    failure.attempts++;
+    failure.reason = error.message;
+    if (now - failure.loggedAtMs < DEFAULTS.restoreLogEveryMs) return;
+    failure.loggedAtMs = now;
+    this.#options.logger?.warn(
+      {
+        err: error,
+        partition,
+        attempts: failure.attempts,
+        failingForMs: now - failure.sinceMs,
+        waitingRecords: owned.waiting?.length ?? 0,
+      },
+      'restoring the state of an intake partition failed; its batches wait, trying again every second',
+    );
+  }
+
+  /**
+   * When the intake topic has grown (an operator added partitions), the state topic grows to match
+   * and this member rejoins the group, so that the new partitions are assigned now rather than at
+   * the next rebalance. Every instance sees it; the first to act does the work, the others find it
+   * done.
+   */
+  async #followPartitionCount(): Promise<void> {
+    const membership = this.#membership;
+    if (this.#followingPartitions || this.#closing || membership === undefined) return;
+    this.#followingPartitions = true;
+    try {
+      const count = (await partitionCounts(this.#progressAdmin, [this.#options.topic])).get(this.#options.topic);
+      if (count === undefined || count <= this.#intakePartitions) return;
+      this.#options.logger?.info(
+        { topic: this.#options.topic, partitions: count, was: this.#intakePartitions },
+        'the intake topic has more partitions: growing the state topic to match and rebalancing the group',
+      );
+      await growToMatch(this.#progressAdmin, this.#options.stateTopic, count);
+      this.#intakePartitions = count;
+      await membership.rejoin();
+    } catch (error) {
+      this.#options.logger?.warn(
+        { err: error },
+        'following the intake topic to its new partition count failed; trying again',
+      );
+    } finally {
+      this.#followingPartitions = false;
     }
   }
 
@@ -513,8 +617,7 @@ export class KafkaSpool {
       const decision = owned.dedup.check(header.dedupKey, message.offset, header.receivedAtMs);
       if (decision.duplicate) {
         destinations = [];
-        // The dedup key is the input's name, a NUL, and the source_request_id.
-        const input = header.dedupKey.split('\u0000')[0];
+        const input = inputOfDedupKey(header.dedupKey);
         this.#duplicates.set(input, (this.#duplicates.get(input) ?? 0) + 1);
       } else if (decision.fresh) {
         this.#state.write(message.partition, header.dedupKey, encodeDedupEntry(decision.entry));
@@ -549,6 +652,7 @@ export class KafkaSpool {
   /** Notes the end of each owned partition (for the lag) and counts the dead letters. */
   async #refreshReports(): Promise<void> {
     if (this.#closing) return;
+    await this.#followPartitionCount();
     await this.#deadLetterCount.refresh().catch((error: unknown) => {
       this.#options.logger?.info({ err: error }, 'counting the dead letters failed');
     });

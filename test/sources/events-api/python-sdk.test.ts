@@ -1,8 +1,9 @@
 // Batches built by mParticle's official Python SDK (`mparticle` on PyPI, pinned), as a Python user
 // sends them: events with the fields the SDK lets them leave out (a push message without its
 // payload, a network performance event without its response code, a session end without its
-// duration) are accepted and stored, with every other event of their batch. The SDK is installed
-// from PyPI into a virtual environment under .cache/ the first time.
+// duration, a user attribute change without `new` or `old`) are accepted and stored as sent, with
+// every other event of their batch. The SDK is installed from PyPI into a virtual environment under
+// .cache/ the first time.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -53,5 +54,31 @@ void describe('Events API: batches the official Python SDK builds', () => {
       [2, 2, 3],
       'every batch is stored with all of its events',
     );
+  });
+  void it('accepts the user attribute change events it builds without `new` or `old`, and stores them as sent', async () => {
+    const python = path.join(pythonVenv('python-sdk', PYTHON_SDK), 'bin', 'python');
+    const text = execFileSync(python, [SCRIPT, 'r2', 'changes'], { encoding: 'utf8' });
+    const batches = JSON.parse(text) as { events: { event_type: string; data: Record<string, unknown> }[] }[];
+    const sent = batches.map((batch) => batch.events);
+    // What the SDK sends: UserAttributeChangeEvent(user_attribute_name='tier', deleted=True) has
+    // neither value, UserAttributeChangeEvent(user_attribute_name='plan', new='gold', ...) no old one.
+    assert.deepEqual(sent[0][0], {
+      event_type: 'user_attribute_change',
+      data: { user_attribute_name: 'tier', deleted: true },
+    });
+    assert.deepEqual(sent[1][0], {
+      event_type: 'user_attribute_change',
+      data: { user_attribute_name: 'plan', new: 'gold', is_new_attribute: true },
+    });
+
+    const before = (await server.records()).length;
+    const single = await post(server.url, '/v2/events', JSON.stringify(batches[0]));
+    assert.equal(single.status, 202, JSON.stringify(single.error));
+    const bulk = await post(server.url, '/v2/bulkevents', JSON.stringify(batches.slice(1)));
+    assert.equal(bulk.status, 202, JSON.stringify(bulk.error));
+    const stored = (await server.records())
+      .slice(before)
+      .map((record) => (parseJson(record.payload) as { events: unknown[] }).events);
+    assert.deepEqual(stored, sent, 'every event is stored as the SDK sent it, no field added');
   });
 });

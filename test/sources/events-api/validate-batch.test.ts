@@ -297,6 +297,89 @@ void describe('validateBatch: events', () => {
   });
 });
 
+// --- change events ------------------------------------------------------------------------
+
+void describe('validateBatch: change events', () => {
+  const batchWith = (...events: JsonValue[]): JsonObject => ({ environment: 'production', events });
+  const change = (data: JsonObject): JsonObject => ({ event_type: 'user_attribute_change', data });
+  const identityChange = (data: JsonObject): JsonObject => ({ event_type: 'user_identity_change', data });
+  const identity = (value: string): JsonObject => ({
+    identity_type: 'email',
+    identity: value,
+    timestamp_unixtime_ms: 1700000000000,
+  });
+
+  void it("accepts the user attribute changes mParticle's Python SDK builds without new or old, as sent", () => {
+    // UserAttributeChangeEvent(...) defaults every argument to None, and the SDK leaves None out.
+    const text =
+      '{"environment":"production","events":[' +
+      '{"event_type":"user_attribute_change","data":{"user_attribute_name":"tier","deleted":true}},' +
+      '{"event_type":"user_attribute_change","data":{"user_attribute_name":"plan","new":"gold","is_new_attribute":true}},' +
+      '{"event_type":"user_attribute_change","data":{"user_attribute_name":"seats","old":3,"deleted":true}},' +
+      '{"event_type":"user_attribute_change","data":{"new":["a","b"]}},' +
+      '{"event_type":"user_attribute_change","data":{}}]}';
+    const batch = acceptedBatch(parse(text));
+    assert.equal(stringifyJson(batch), text, 'forwarded as sent: nothing added, nothing dropped');
+  });
+
+  void it('still checks the fields a user attribute change carries', () => {
+    assert.deepEqual(
+      errorsOf(
+        batchWith(
+          change({ user_attribute_name: 5 }),
+          change({ user_attribute_name: 'tier', deleted: 'yes' }),
+          change({ user_attribute_name: 'tier', new: { nested: 'object' } }),
+          change({ user_attribute_name: 'tier', old: [['nested']] }),
+          change({ user_attribute_name: 'tier', is_new_attribute: 1 }),
+        ),
+      ).map((e) => e.message),
+      [
+        'events[0].data.user_attribute_name: 5 is not a string',
+        'events[1].data.deleted: "yes" is not true or false or null',
+        'events[2].data.new: an object is not a string, number, boolean, null or an array of them',
+        'events[3].data.old: an array is not a string, number, boolean, null or an array of them',
+        'events[4].data.is_new_attribute: 1 is not true or false or null',
+      ],
+    );
+  });
+
+  void it("accepts a user identity change with what mParticle's schema leaves optional left out or null", () => {
+    // A new identity has no old one, a removed one no new one (mParticle's own sample sends
+    // `"old": null`); created_this_batch is optional.
+    acceptedBatch(
+      batchWith(
+        identityChange({ new: identity('a@example.com'), old: null }),
+        identityChange({ new: null, old: identity('b@example.com') }),
+        identityChange({
+          new: { ...identity('a@example.com'), created_this_batch: true },
+          old: identity('b@example.com'),
+        }),
+      ),
+    );
+  });
+
+  void it("requires of a user identity change what mParticle's schema requires (no SDK builds one)", () => {
+    assert.deepEqual(
+      errorsOf(
+        batchWith(
+          identityChange({ old: null }),
+          identityChange({ new: null }),
+          identityChange({ new: { identity_type: 'email', identity: 'a@example.com' }, old: null }),
+          identityChange({ new: { identity: 'a@example.com', timestamp_unixtime_ms: 1 }, old: null }),
+          identityChange({ new: { identity_type: 'email', timestamp_unixtime_ms: 1 }, old: null }),
+        ),
+      ).map((e) => e.message),
+      [
+        'events[0].data.new: is required',
+        'events[1].data.old: is required',
+        'events[2].data.new.timestamp_unixtime_ms: is required',
+        'events[3].data.new.identity_type: is required',
+        'events[4].data.new.identity: is required',
+      ],
+    );
+  });
+});
+
 // --- batches built by the official Node SDK -------------------------------------------------
 
 type Model = Record<string, unknown>;
@@ -454,6 +537,20 @@ void describe('validateBatch: batches the official Node SDK builds', () => {
     batch.addEvent(new mParticle.ApplicationStateTransitionEvent());
     const accepted = acceptedBatch(parseJson(JSON.stringify(batch)));
     assert.equal((accepted.events as unknown[]).length, 8);
+  });
+
+  void it('accepts a user attribute change EventBase wraps without new or old, as sent', () => {
+    // The Node SDK has no change event model; EventBase wraps any data with the type it is given.
+    const batch = new mParticle.Batch('production') as Model & { events?: Model[] };
+    batch.events = [
+      new mParticle.EventBase({ user_attribute_name: 'tier', deleted: true }, 'user_attribute_change'),
+      new mParticle.EventBase(
+        { user_attribute_name: 'plan', new: 'gold', is_new_attribute: true },
+        'user_attribute_change',
+      ),
+    ];
+    const sent = JSON.stringify(batch);
+    assert.equal(stringifyJson(acceptedBatch(parseJson(sent))), sent);
   });
 
   void it('still rejects a custom event without the name that both SDKs insist on', () => {
