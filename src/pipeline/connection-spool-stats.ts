@@ -52,6 +52,7 @@ export function startIntakeStats(
       duplicates.set(input, count);
     }
     metrics.intakeAssignedPartitions.set(stats.assignedPartitions.length);
+    metrics.intakeRestoringPartitions.set(stats.restoringPartitions.length);
     metrics.intakeRebalances.inc(Math.max(0, stats.rebalances - rebalances));
     rebalances = stats.rebalances;
     metrics.intakeLag.reset();

@@ -134,6 +134,11 @@ export class Metrics {
     help: 'Intake partitions this instance owns (processes).',
     registers: [this.registry],
   });
+  readonly intakeRestoringPartitions = new Gauge({
+    name: 'kafka_forwarder_intake_restoring_partitions',
+    help: 'Intake partitions this instance owns whose state is not restored yet: their batches wait unprocessed (more than 0 for long: see /readyz).',
+    registers: [this.registry],
+  });
   readonly intakeRebalances = new Counter({
     name: 'kafka_forwarder_intake_rebalances_total',
     help: 'Consumer group rebalances this instance took part in (each changes or confirms its partitions).',

@@ -10,7 +10,7 @@ import { getTestKafkaCluster, uniqueTopicName, type KafkaCluster } from '../supp
 import { killForwarder, spawnForwarder, type ForwarderChild } from './support/child.ts';
 import { writeE2eConfig } from './support/config.ts';
 import { basicAuth, buildBatch, LoadGenerator, postBatch, type LoadResult } from './support/load.ts';
-import { httpGet, metricValue } from './support/metrics.ts';
+import { httpGet, metricValue, waitForMetric } from './support/metrics.ts';
 import { credentials, newRunId, sleep, tempDir, waitUntil } from './support/scenario.ts';
 import { checkDedupedOrder, describeReport, verifyDelivery } from './support/verify.ts';
 import { partitionForKey } from '../../src/spool/kafka/client.ts';
@@ -467,5 +467,72 @@ test(
     assert.equal(result.statusCounts['202'], result.requests, 'every request was accepted');
     assert.deepEqual([...readiness.keys()], [200], '/readyz answered 200 throughout');
     assert.ok(takenMs < 30_000, `the new partitions were taken within 30 s (${takenMs} ms)`);
+  },
+);
+
+test(
+  'a takeover that cannot restore its state is reported (readiness degraded, a metric) and recovers when it can',
+  { timeout: 240_000 },
+  async (t) => {
+    const target = await deployment('restore');
+    const [, state] = topics.slice(-3);
+    const first = await startInstance(target);
+    const second = await startInstance(target);
+    await waitForBalance([first, second]);
+    // The state topic goes away (instances create it only at start), then the first instance
+    // stops: the second takes its partitions over and cannot restore them.
+    await cluster.deleteTopics([state]);
+    first.kill('SIGTERM');
+    await first.exited;
+    let readyz = { status: 0, body: '' };
+    await waitUntil(
+      'the new owner to report its partitions as not restored',
+      async () => {
+        readyz = await httpGet(second.adminPort, '/readyz');
+        return readyz.body.includes('cannot be taken over');
+      },
+      60_000,
+    ).catch((error: unknown) => {
+      for (const line of second.output().split('\n').slice(-30)) t.diagnostic(line.slice(0, 400));
+      throw error;
+    });
+    t.diagnostic(readyz.body.slice(0, 600));
+    assert.equal(readyz.status, 200, 'batches are still taken (degraded, not unready)');
+    const restoring = await waitForMetric(
+      second.adminPort,
+      'kafka_forwarder_intake_restoring_partitions',
+      (value) => (value ?? 0) > 0,
+      { timeoutMs: 10_000 },
+    );
+    assert.ok((restoring ?? 0) > 0, `the metric counts the partitions waiting (${restoring})`);
+    const runId = newRunId();
+    const sent = await postBatch(
+      second.port,
+      basicAuth(target.apiKey, target.apiSecret),
+      JSON.stringify(buildBatch({ mpid: '4242', runId, seqs: [1, 2] })),
+    );
+    assert.equal(sent, 202);
+    // The operator puts the state topic back: the takeover goes through, the batch is delivered.
+    await cluster.createTopic(state, {
+      partitions: INTAKE_PARTITIONS,
+      replicationFactor: 3,
+      configs: { 'cleanup.policy': 'compact' },
+    });
+    await waitUntil(
+      'the degraded report to clear',
+      async () => {
+        readyz = await httpGet(second.adminPort, '/readyz');
+        return !readyz.body.includes('cannot be taken over');
+      },
+      60_000,
+    );
+    const report = await verifyDelivery(cluster, {
+      topic: target.topic,
+      runId,
+      accepted: new Map([['4242', [1, 2]]]),
+      timeoutMs: 60_000,
+      quietMs: 1_000,
+    });
+    assert.deepEqual(report.missing, [], 'the batch accepted meanwhile arrived');
   },
 );

@@ -69,6 +69,28 @@ void describe('GET /openapi.json', () => {
     assert.equal((await post(server.url, '/v2/events', readFileSync(SAMPLE, 'utf8'))).status, 202);
   });
 
+  void it("its request schemas accept the user attribute changes mParticle's Python SDK builds, as the server does", async () => {
+    const single = ajv.getSchema(requestSchemaPointer('/v2/events'))!;
+    const batch = {
+      environment: 'production',
+      events: [
+        { event_type: 'user_attribute_change', data: { user_attribute_name: 'tier', deleted: true } },
+        {
+          event_type: 'user_attribute_change',
+          data: { user_attribute_name: 'plan', new: 'gold', is_new_attribute: true },
+        },
+      ],
+    };
+    assert.equal(single(batch), true, JSON.stringify(single.errors));
+    assert.equal((await post(server.url, '/v2/events', batch)).status, 202);
+    const noIdentity = {
+      environment: 'production',
+      events: [{ event_type: 'user_identity_change', data: { old: null } }],
+    };
+    assert.equal(single(noIdentity), false);
+    assert.equal((await post(server.url, '/v2/events', noIdentity)).status, 400);
+  });
+
   void it('its request schemas reject what the server rejects', async () => {
     const single = ajv.getSchema(requestSchemaPointer('/v2/events'))!;
     const bulk = ajv.getSchema(requestSchemaPointer('/v2/bulkevents'))!;
