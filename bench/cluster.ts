@@ -15,6 +15,8 @@
 //    instances cannot add throughput, and saturated processes slow each other down (they share
 //    the cores with the brokers), so the paced figure is the one that shows whether the cost per
 //    event stays flat as instances are added.
+// Broker CPU-seconds per million events are reported beside the forwarder's (cluster mode writes each
+// batch to Kafka twice: to the intake, then to the output).
 // --profile DIR writes a V8 CPU profile of every forwarder process there (per run).
 // Bounded by counts and time limits; figures go to stdout.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -71,6 +73,9 @@ interface Result {
   readonly p99Ms: number | undefined;
   readonly cpuPerMillion: number;
   readonly pacedCpuPerMillion: number;
+  /** CPU-seconds of the three brokers per million events, saturated and paced. */
+  readonly brokerCpuPerMillion: number;
+  readonly pacedBrokerCpuPerMillion: number;
   readonly spread: string;
 }
 
@@ -80,6 +85,7 @@ interface Phase {
   readonly acceptSeconds: number;
   readonly deliverSeconds: number;
   readonly cpuPerMillion: number;
+  readonly brokerCpuPerMillion: number;
   readonly texts: string[];
 }
 
@@ -96,6 +102,10 @@ async function phase(
     );
   const producedBefore = producedOf(await metricsOf(instances));
   const cpuBefore = instances.map((child) => cpuSeconds(child.pid));
+  // The brokers' CPU too: cluster mode writes each batch twice (intake, then output), and the
+  // intake's transactions, state topic and commits are work on the brokers, not on the forwarder.
+  const brokerPids = cluster?.javaPids() ?? [];
+  const brokerCpuBefore = brokerPids.map((pid) => cpuSeconds(pid));
   const started = performance.now();
   const load = new LoadGenerator({
     port: instances[0].port,
@@ -119,12 +129,14 @@ async function phase(
   }
   const deliverSeconds = (performance.now() - started) / 1000;
   const cpu = instances.reduce((sum, child, i) => sum + cpuSeconds(child.pid) - cpuBefore[i], 0);
+  const brokerCpu = brokerPids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - brokerCpuBefore[i], 0);
   return {
     accepted: result.acceptedEvents,
     statusCounts: result.statusCounts,
     acceptSeconds,
     deliverSeconds,
     cpuPerMillion: (cpu / Math.max(1, result.acceptedEvents)) * 1_000_000,
+    brokerCpuPerMillion: (brokerCpu / Math.max(1, result.acceptedEvents)) * 1_000_000,
     texts,
   };
 }
@@ -208,14 +220,16 @@ async function run(kind: 'local' | 'kafka', count: number): Promise<Result> {
     p99Ms: p99 === undefined ? undefined : p99 * 1000,
     cpuPerMillion: saturated.cpuPerMillion,
     pacedCpuPerMillion: paced.cpuPerMillion,
+    brokerCpuPerMillion: saturated.brokerCpuPerMillion,
+    pacedBrokerCpuPerMillion: paced.brokerCpuPerMillion,
     spread,
   };
   log(
     `${label}: ${line.accepted} events (${JSON.stringify(saturated.statusCounts)}); ` +
       `accepted ${(line.accepted / acceptSeconds).toFixed(0)} events/s, delivered ${(line.accepted / deliverSeconds).toFixed(0)} events/s; ` +
       `ingest-to-ack p99 ${line.p99Ms === undefined ? 'n/a' : `${line.p99Ms.toFixed(0)} ms`}; ` +
-      `${line.cpuPerMillion.toFixed(0)} CPU-s per million events; per instance: ${spread}; ` +
-      `paced at ${RATE} events/s: ${paced.accepted} events (${JSON.stringify(paced.statusCounts)}), ${line.pacedCpuPerMillion.toFixed(0)} CPU-s per million events`,
+      `forwarder ${line.cpuPerMillion.toFixed(0)} and brokers ${line.brokerCpuPerMillion.toFixed(0)} CPU-s per million events; per instance: ${spread}; ` +
+      `paced at ${RATE} events/s: ${paced.accepted} events (${JSON.stringify(paced.statusCounts)}), forwarder ${line.pacedCpuPerMillion.toFixed(0)} and brokers ${line.pacedBrokerCpuPerMillion.toFixed(0)} CPU-s per million events`,
   );
   return line;
 }
@@ -236,8 +250,10 @@ try {
   for (const result of results.slice(1)) {
     log(
       `  ${result.label}: delivered ${((result.accepted / result.deliverSeconds / (reference.accepted / reference.deliverSeconds)) * 100).toFixed(0)}% of the local rate; ` +
-        `CPU per event ×${(result.cpuPerMillion / reference.cpuPerMillion).toFixed(2)} saturated, ` +
-        `×${(result.pacedCpuPerMillion / reference.pacedCpuPerMillion).toFixed(2)} paced`,
+        `forwarder CPU per event ×${(result.cpuPerMillion / reference.cpuPerMillion).toFixed(2)} saturated, ` +
+        `×${(result.pacedCpuPerMillion / reference.pacedCpuPerMillion).toFixed(2)} paced; ` +
+        `broker CPU per event ×${(result.brokerCpuPerMillion / reference.brokerCpuPerMillion).toFixed(2)} saturated, ` +
+        `×${(result.pacedBrokerCpuPerMillion / reference.pacedBrokerCpuPerMillion).toFixed(2)} paced (the intake is a second write)`,
     );
   }
 } finally {

@@ -146,8 +146,23 @@ async function startShared(brokers: 1 | 3): Promise<void> {
   log(`${brokers}-broker Kafka ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
+/**
+ * The Python tools the selected files use start installing now, in the background, so that their
+ * downloads overlap the Kafka start and the tests before them (test/support/python-venv.ts).
+ */
+function preparePythonTools(): void {
+  if (!sources.some((source) => source.includes('python-venv.ts'))) return;
+  const prepare = spawn(process.execPath, ['test/support/python-venv.ts', '--prepare', 'python-sdk', 'schemathesis'], {
+    stdio: 'ignore',
+    detached: false,
+  });
+  prepare.on('error', () => undefined);
+  prepare.unref();
+}
+
 let exitCode = 1;
 try {
+  preparePythonTools();
   if (files.length === 0) {
     log('no test files selected');
     exitCode = 0;

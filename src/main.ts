@@ -3,15 +3,14 @@
 // in the order a batch travels: HTTP request → spool → connection → Kafka record.
 import type { AddressInfo } from 'node:net';
 import type { ForwarderConfig, IntakeConfig } from './config/index.ts';
-import { ConnectionRunner } from './pipeline/index.ts';
-import { startSpoolStats } from './pipeline/index.ts';
-import { PartitionTasks, startIntakeStats } from './pipeline/index.ts';
+import { PartitionTasks, startIntakeStats, startSpoolStats } from './pipeline/index.ts';
+import type { ConnectionTarget } from './pipeline/index.ts';
 import { kafkaOutputSettings } from './sinks/kafka/index.ts';
 import type { KafkaOutputSettings } from './sinks/kafka/index.ts';
 import { KafkaSink, traceKafkaDiagnostics } from './sinks/kafka/index.ts';
-import { openKafkaSpool, openSpool } from './spool/index.ts';
-import type { IntakeConnection, KafkaSpool } from './spool/index.ts';
-import type { AppendItem, Spool } from './spool/index.ts';
+import { KafkaSpool, LocalStore, openKafkaSpool, openSpool } from './spool/index.ts';
+import type { IntakeConnection } from './spool/index.ts';
+import type { AppendItem, Spool, Store } from './spool/index.ts';
 import { Authenticator } from './sources/events-api/index.ts';
 import { createIngestHandler } from './sources/events-api/index.ts';
 import { buildOpenApiDocument } from './sources/events-api/index.ts';
@@ -38,6 +37,8 @@ export interface Forwarder {
   readonly address: AddressInfo;
   /** The admin listener (admin.host:admin.port): /metrics, /healthz, /readyz. */
   readonly adminAddress: AddressInfo;
+  /** The store batches are kept in between the 202 and Kafka's acknowledgement, whichever its kind. */
+  readonly store: Store;
   /** The local spool (spool.kind: local). */
   readonly spool?: Spool;
   /** The Kafka spool (spool.kind: kafka). */
@@ -57,6 +58,11 @@ export interface Forwarder {
 export interface StartOptions {
   readonly logger: Logger;
   readonly metrics?: Metrics;
+  /**
+   * The wall clock (ms) of receipt times, dedup windows and batching windows. Tests whose subject
+   * is time pass a controlled one; the service runs on Date.now.
+   */
+  readonly clock?: () => number;
 }
 
 export async function startForwarder(config: ForwarderConfig, options: StartOptions): Promise<Forwarder> {
@@ -77,30 +83,20 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
   for (const sink of sinks.values()) void sink.checkAtStart();
   // A start that fails after this closes them again: their producers would keep the process alive.
   const closeSinks = (): Promise<unknown> => Promise.all([...sinks.values()].map((sink) => sink.close(0)));
-  // The server listens before the spool is recovered (or the intake reached), so that /readyz can
-  // say why it is not ready and requests get a clear 503 instead of a refused connection.
-  // Connections learn of new batches as soon as they are durable, instead of at their next poll.
-  let spool: Spool | undefined = undefined;
-  let intake: KafkaSpool | undefined = undefined;
-  let runners: ConnectionRunner[] = [];
-  const notifyingSpool = {
-    async append(items: readonly AppendItem[]) {
-      if (intake !== undefined) return intake.append(items);
-      if (spool === undefined) {
-        throw new ForwarderError('SPOOL_UNAVAILABLE', {
-          reason:
-            config.spool.kind === 'kafka' ? 'the intake topic is being opened' : 'it is being recovered after start',
-        });
-      }
-      const results = await spool.append(items);
-      for (const runner of runners) runner.notify();
-      return results;
-    },
-  };
-
+  // The server listens before the store is open (the spool recovered, or the intake reached), so
+  // that /readyz can say why it is not ready and requests get a clear 503 instead of a refused
+  // connection.
+  let store: Store | undefined = undefined;
+  const openingReason =
+    config.spool.kind === 'kafka' ? 'the intake topic is being opened' : 'it is being recovered after start';
   const ingest = createIngestHandler({
     authenticator: new Authenticator(config.inputs.map((i) => ({ input: i.name, credentials: i.credentials }))),
-    spool: notifyingSpool,
+    spool: {
+      append(items: readonly AppendItem[]) {
+        if (store === undefined) throw new ForwarderError('SPOOL_UNAVAILABLE', { reason: openingReason });
+        return store.append(items);
+      },
+    },
     destinationsFor: (input) => destinationsByInput.get(input) ?? [],
     limits: config.server,
     metrics,
@@ -127,22 +123,17 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
   const admin = createAdminServer({
     metrics,
     logger,
-    notReadyReason: () => {
-      if (config.spool.kind === 'kafka')
-        return intake === undefined ? 'opening the intake topic' : intake.notReadyReason();
-      if (spool === undefined) return 'recovering the spool';
-      if (spool.state === 'full')
-        return spool.stats().fullReason === 'disk'
-          ? "the spool's disk has less free space than spool.min_free_disk_bytes"
-          : 'the spool is above its high-water mark';
-      if (spool.state === 'unavailable') return 'the spool is not writable';
-      return null;
-    },
+    notReadyReason: () =>
+      store === undefined
+        ? config.spool.kind === 'kafka'
+          ? 'opening the intake topic'
+          : 'recovering the spool'
+        : store.notReadyReason(),
     // A paused output, or one that cannot reach its brokers, needs a person: say so where
     // orchestration and on-call look. Batches are still accepted and kept meanwhile; the spool's
     // high-water mark bounds for how long.
     degradedReasons: () => [
-      ...(intake?.degradedReasons() ?? []),
+      ...(store?.degradedReasons() ?? []),
       ...outputs()
         .filter((output) => output.degraded)
         .map(
@@ -178,127 +169,62 @@ export async function startForwarder(config: ForwarderConfig, options: StartOpti
     return admin.close();
   };
 
-  if (config.spool.kind === 'kafka') {
-    let cluster: { intake: KafkaSpool; tasks: PartitionTasks } | undefined;
-    try {
-      cluster = await openClusterProcessing(config, { outputSettings, sinks, metrics, logger });
-      // Ingest takes batches as soon as the intake can be written: joining the group (processing)
-      // takes seconds more, and batches accepted meanwhile simply wait on the intake topic.
-      intake = cluster.intake;
-      await cluster.intake.startProcessing(cluster.tasks);
-    } catch (error) {
-      intake = undefined;
-      await server.close(0);
-      await admin.close();
-      await cluster?.intake.close(2_000).catch(() => undefined);
-      await closeSinks();
-      throw error;
-    }
-    const stopIntakeStats = startIntakeStats(
-      cluster.intake,
-      metrics,
-      config.connections.map((c) => c.name),
-    );
-    logger.info(
-      { address: `${address.address}:${address.port}` },
-      'ready; partitions are processed once the consumer group is joined',
-    );
-    return {
-      address,
-      adminAddress,
-      intake: cluster.intake,
-      metrics,
-      outputs,
-      close: closeOnce({
-        shutdownTimeoutMs: config.server.shutdownTimeoutMs,
-        server: stopListening,
-        closeAdmin,
-        processing: cluster.tasks,
-        sinks: [...sinks.values()],
-        stopStats: stopIntakeStats,
-        // The intake commits and leaves the group: it gets a second even past the deadline.
-        closeStore: (ms) => cluster.intake.close(Math.max(1_000, ms)),
-        logger,
-      }),
-    };
-  }
-
-  let openedSpool: Spool;
+  // One start path for both spool kinds: open the store, then hand its partitions to the tasks.
+  const tasks = new PartitionTasks({
+    targets: connectionTargets(config, outputSettings, sinks),
+    metrics,
+    logger,
+    ...(options.clock !== undefined && { clock: options.clock }),
+  });
+  let opened: Store;
   try {
-    openedSpool = await openSpool({
-      dir: config.spool.path,
-      maxBytes: config.spool.maxBytes,
-      highWaterRatio: config.spool.highWaterRatio,
-      minFreeDiskBytes: config.spool.minFreeDiskBytes,
-      dedupWindowMs: config.spool.dedupWindowMs,
-      logger,
-    });
+    opened = await openStore(config, { metrics, logger, ...(options.clock !== undefined && { clock: options.clock }) });
   } catch (error) {
     await server.close(0);
     await admin.close();
     await closeSinks();
     throw error;
   }
-  // Logged here, once, for the service; the CLI's offline commands open the spool quietly.
-  if (openedSpool.recovery.cleanShutdown) logger.info({ recovery: openedSpool.recovery }, 'spool opened');
-  else
-    logger.warn(
-      { recovery: openedSpool.recovery },
-      'spool opened after an unclean shutdown; recovered committed records',
-    );
-  const configured = new Set(config.connections.map((connection) => connection.name));
-  for (const [destination, backlog] of Object.entries(openedSpool.recovery.backlog)) {
-    if (!configured.has(destination) && backlog > 0) {
-      logger.warn(
-        { connection: destination, batches: backlog },
-        'the spool holds batches for a connection that is no longer configured; they are kept',
-      );
-    }
+  // Ingest takes batches as soon as the store can: in cluster mode, joining the group takes
+  // seconds more, and batches accepted meanwhile simply wait on the intake topic.
+  store = opened;
+  try {
+    await opened.startProcessing(tasks);
+  } catch (error) {
+    store = undefined;
+    await server.close(0);
+    await admin.close();
+    await opened.close(2_000).catch(() => undefined);
+    await closeSinks();
+    throw error;
   }
-
-  runners = config.connections.map((connection) => {
-    const settings = outputSettings.get(connection.output);
-    const sink = sinks.get(connection.output);
-    if (settings === undefined || sink === undefined)
-      throw new TypeError(`connection ${connection.name}: no output ${connection.output}`);
-    return new ConnectionRunner({
-      connection,
-      maxRecordBytes: settings.maxRecordBytes,
-      keyField: settings.keyField,
-      headerFields: settings.headerFields,
-      ...(settings.topicByEventType !== undefined && { topicByEventType: settings.topicByEventType }),
-      spool: openedSpool,
-      sink,
-      metrics,
-      logger,
-    });
-  });
-  for (const runner of runners) runner.start();
-  const stopSpoolStats = startSpoolStats(
-    openedSpool,
-    metrics,
-    config.connections.map((connection) => connection.name),
+  const connectionNames = config.connections.map((connection) => connection.name);
+  const stopStats =
+    opened instanceof LocalStore
+      ? startSpoolStats(opened.spool, metrics, connectionNames)
+      : startIntakeStats(opened as KafkaSpool, metrics, connectionNames);
+  logger.info(
+    { address: `${address.address}:${address.port}` },
+    opened.kind === 'kafka' ? 'ready; partitions are processed once the consumer group is joined' : 'ready',
   );
-  spool = openedSpool;
-  logger.info({ address: `${address.address}:${address.port}` }, 'ready');
 
   return {
     address,
     adminAddress,
-    spool: openedSpool,
+    store: opened,
+    ...(opened instanceof LocalStore && { spool: opened.spool }),
+    ...(opened instanceof KafkaSpool && { intake: opened }),
     metrics,
     outputs,
     close: closeOnce({
       shutdownTimeoutMs: config.server.shutdownTimeoutMs,
       server: stopListening,
       closeAdmin,
-      processing: {
-        stop: (ms) => Promise.all(runners.map((runner) => runner.stop(ms))).then(() => undefined),
-        settled: (ms) => Promise.all(runners.map((runner) => runner.settled(ms))).then(() => undefined),
-      },
+      processing: tasks,
       sinks: [...sinks.values()],
-      stopStats: stopSpoolStats,
-      closeStore: () => openedSpool.close(),
+      stopStats,
+      // The Kafka store commits and leaves the group: it gets a second even past the deadline.
+      closeStore: (ms) => opened.close(Math.max(1_000, ms)),
       logger,
     }),
   };
@@ -360,55 +286,77 @@ export function intakeConnectionOf(settings: IntakeConfig): IntakeConnection {
   };
 }
 
-interface ClusterParts {
-  readonly outputSettings: ReadonlyMap<string, KafkaOutputSettings>;
-  readonly sinks: ReadonlyMap<string, KafkaSink>;
-  readonly metrics: Metrics;
-  readonly logger: Logger;
+/** Each connection with its output's sink and record shape: what a partition's task runs. */
+function connectionTargets(
+  config: ForwarderConfig,
+  outputSettings: ReadonlyMap<string, KafkaOutputSettings>,
+  sinks: ReadonlyMap<string, KafkaSink>,
+): ConnectionTarget[] {
+  return config.connections.map((connection) => {
+    const output = outputSettings.get(connection.output);
+    const sink = sinks.get(connection.output);
+    if (output === undefined || sink === undefined)
+      throw new TypeError(`connection ${connection.name}: no output ${connection.output}`);
+    return {
+      connection,
+      sink,
+      maxRecordBytes: output.maxRecordBytes,
+      keyField: output.keyField,
+      headerFields: output.headerFields,
+      topicByEventType: output.topicByEventType,
+    };
+  });
 }
 
 /**
- * Cluster mode: opens the intake (its topics, its producer) and builds the partition tasks that
- * run the connections (one task per connection per partition owned) once the group is joined.
+ * Opens the configured store: the local spool (recovered from disk), or the Kafka spool (its
+ * topics made when missing and its intake writable).
  */
-async function openClusterProcessing(
+async function openStore(
   config: ForwarderConfig,
-  parts: ClusterParts,
-): Promise<{ intake: KafkaSpool; tasks: PartitionTasks }> {
-  const settings = config.spool.kafka;
-  if (settings === undefined) throw new TypeError('spool.kind is kafka without spool.kafka');
-  const intake = await openKafkaSpool({
-    connection: intakeConnectionOf(settings),
-    topic: settings.topic,
-    groupId: settings.groupId,
-    stateTopic: settings.stateTopic,
-    deadLetterTopic: settings.deadLetterTopic,
-    partitions: settings.partitions,
-    replicationFactor: settings.replicationFactor,
-    maxBufferedBytes: settings.maxBufferedBytes,
+  parts: { readonly metrics: Metrics; readonly logger: Logger; readonly clock?: () => number },
+): Promise<Store> {
+  const { logger } = parts;
+  if (config.spool.kind === 'kafka') {
+    const settings = config.spool.kafka;
+    if (settings === undefined) throw new TypeError('spool.kind is kafka without spool.kafka');
+    return openKafkaSpool({
+      connection: intakeConnectionOf(settings),
+      topic: settings.topic,
+      groupId: settings.groupId,
+      stateTopic: settings.stateTopic,
+      deadLetterTopic: settings.deadLetterTopic,
+      partitions: settings.partitions,
+      replicationFactor: settings.replicationFactor,
+      maxBufferedBytes: settings.maxBufferedBytes,
+      dedupWindowMs: config.spool.dedupWindowMs,
+      sessionTimeoutMs: settings.sessionTimeoutMs,
+      destinations: config.connections.map((connection) => connection.name),
+      logger,
+      ...(parts.clock !== undefined && { clock: parts.clock }),
+      onRebuilt: (rebuild) => parts.metrics.intakeRebuildSeconds.observe(rebuild.ms / 1000),
+    });
+  }
+  const spool = await openSpool({
+    dir: config.spool.path,
+    maxBytes: config.spool.maxBytes,
+    highWaterRatio: config.spool.highWaterRatio,
+    minFreeDiskBytes: config.spool.minFreeDiskBytes,
     dedupWindowMs: config.spool.dedupWindowMs,
-    sessionTimeoutMs: settings.sessionTimeoutMs,
-    destinations: config.connections.map((connection) => connection.name),
-    logger: parts.logger,
-    onRebuilt: (rebuild) => parts.metrics.intakeRebuildSeconds.observe(rebuild.ms / 1000),
+    logger,
+    ...(parts.clock !== undefined && { clock: parts.clock }),
   });
-  const tasks = new PartitionTasks({
-    targets: config.connections.map((connection) => {
-      const output = parts.outputSettings.get(connection.output);
-      const sink = parts.sinks.get(connection.output);
-      if (output === undefined || sink === undefined)
-        throw new TypeError(`connection ${connection.name}: no output ${connection.output}`);
-      return {
-        connection,
-        sink,
-        maxRecordBytes: output.maxRecordBytes,
-        keyField: output.keyField,
-        headerFields: output.headerFields,
-        topicByEventType: output.topicByEventType,
-      };
-    }),
-    metrics: parts.metrics,
-    logger: parts.logger,
-  });
-  return { intake, tasks };
+  // Logged here, once, for the service; the CLI's offline commands open the spool quietly.
+  if (spool.recovery.cleanShutdown) logger.info({ recovery: spool.recovery }, 'spool opened');
+  else logger.warn({ recovery: spool.recovery }, 'spool opened after an unclean shutdown; recovered committed records');
+  const configured = new Set(config.connections.map((connection) => connection.name));
+  for (const [destination, backlog] of Object.entries(spool.recovery.backlog)) {
+    if (!configured.has(destination) && backlog > 0) {
+      logger.warn(
+        { connection: destination, batches: backlog },
+        'the spool holds batches for a connection that is no longer configured; they are kept',
+      );
+    }
+  }
+  return new LocalStore(spool);
 }

@@ -1,11 +1,12 @@
-// Cluster mode's processing: for each intake partition this instance owns, one task per connection,
-// a ConnectionRunner reading the partition's log, as the single process runs one runner per
-// connection on the local spool. A partition that moves away takes its tasks with it: they stop
-// reading at once, and the windows they held are rebuilt by the next owner from the committed
-// offset (records they had already handed to Kafka are sent, and acknowledged, as usual).
+// Processing, for both spool kinds: for each store partition this instance owns, one task per
+// connection, a ConnectionRunner reading the partition. The local spool is one partition, held
+// from start to stop; cluster mode's are the intake partitions the group gives this instance. A
+// partition that moves away takes its tasks with it: they stop reading at once, and the windows
+// they held are rebuilt by the next owner from the committed offset (records they had already
+// handed to Kafka are sent, and acknowledged, as usual).
 import type { ConnectionConfig } from '../config/index.ts';
 import type { HeaderField, RecordKeyField, RecordSink } from '../sinks/kafka/index.ts';
-import type { PartitionListener, PartitionLog } from '../spool/index.ts';
+import type { PartitionListener, StorePartition } from '../spool/index.ts';
 import type { Logger, Metrics } from '../telemetry/index.ts';
 import { ConnectionRunner } from './connection-runner.ts';
 
@@ -27,7 +28,7 @@ export interface PartitionTasksOptions {
 
 export class PartitionTasks implements PartitionListener {
   readonly #options: PartitionTasksOptions;
-  readonly #tasks = new Map<PartitionLog, ConnectionRunner[]>();
+  readonly #tasks = new Map<StorePartition, ConnectionRunner[]>();
   /** Open windows per connection per partition, summed into the connection's gauge. */
   readonly #openWindows = new Map<string, Map<number, number>>();
   /** Runners of revoked partitions that are still handing their last records to Kafka. */
@@ -41,7 +42,7 @@ export class PartitionTasks implements PartitionListener {
     return this.#tasks.size;
   }
 
-  assigned(log: PartitionLog): void {
+  assigned(log: StorePartition): void {
     const { metrics, logger } = this.#options;
     const runners = this.#options.targets.map(
       (target) =>
@@ -54,9 +55,9 @@ export class PartitionTasks implements PartitionListener {
           spool: log,
           sink: target.sink,
           metrics,
-          logger: logger.child({ partition: log.partition }),
+          logger: log.partition === null ? logger : logger.child({ partition: log.partition }),
           ...(this.#options.clock !== undefined && { clock: this.#options.clock }),
-          onOpenWindows: (count) => this.#reportOpenWindows(target.connection.name, log.partition, count),
+          onOpenWindows: (count) => this.#reportOpenWindows(target.connection.name, log.partition ?? 0, count),
           spoolCatchingUp: () => log.catchingUp,
         }),
     );
@@ -64,31 +65,31 @@ export class PartitionTasks implements PartitionListener {
     for (const runner of runners) runner.start();
   }
 
-  async release(log: PartitionLog, deadlineMs: number): Promise<void> {
+  async release(log: StorePartition, deadlineMs: number): Promise<void> {
     const runners = this.#tasks.get(log);
     if (runners === undefined) return;
     this.#tasks.delete(log);
     await Promise.all(
       runners.map(async (runner) => {
         await runner.close(deadlineMs);
-        this.#reportOpenWindows(runner.name, log.partition, 0);
+        this.#reportOpenWindows(runner.name, log.partition ?? 0, 0);
       }),
     );
   }
 
-  revoked(log: PartitionLog): void {
+  revoked(log: StorePartition): void {
     const runners = this.#tasks.get(log);
     if (runners === undefined) return;
     this.#tasks.delete(log);
     for (const runner of runners) {
-      this.#reportOpenWindows(runner.name, log.partition, 0);
+      this.#reportOpenWindows(runner.name, log.partition ?? 0, 0);
       // No deadline to meet: the partition's log no longer counts their acknowledgements.
       const stopping = runner.close(0).finally(() => this.#stopping.delete(stopping));
       this.#stopping.add(stopping);
     }
   }
 
-  received(log: PartitionLog): void {
+  received(log: StorePartition): void {
     for (const runner of this.#tasks.get(log) ?? []) runner.notify();
   }
 

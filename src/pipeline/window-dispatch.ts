@@ -40,6 +40,8 @@ export interface WindowHost {
 /** Batches read from the spool with one spool.get, at most. */
 const WINDOW_READ_SEQS = 2000;
 const RETRY_READ_MS = 500;
+/** The longest a due-window timer waits before it looks at the wall clock again. */
+const RECHECK_CLOCK_MS = 1_000;
 
 export class WindowDispatch {
   readonly #host: WindowHost;
@@ -102,7 +104,10 @@ export class WindowDispatch {
     clearTimeout(this.#timer);
     const next = windower.nextDueAtMs();
     if (next !== undefined && !this.#stopped) {
-      const delay = Math.min(Math.max(0, next - this.#host.clock()), 0x7fffffff);
+      // Due times are wall-clock times (a batch's receipt time plus the window), and a timer runs on
+      // the monotonic clock: look at the wall clock at least once a second, so that windows close
+      // on time after the wall clock jumps (or a controlled clock is moved on, in tests).
+      const delay = Math.min(Math.max(0, next - this.#host.clock()), RECHECK_CLOCK_MS);
       this.#timer = setTimeout(() => this.closeDue(), delay);
     }
   }

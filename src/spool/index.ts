@@ -1,5 +1,6 @@
 // The spool: the durable, bounded, local store between HTTP ingest and the Kafka sinks.
 export { openSpool } from './spool.ts';
+export { LocalStore } from './local-store.ts';
 export { batchIdTimeMs } from './batch-id.ts';
 export { dedupKeyOf } from './dedup-key.ts';
 // Cluster mode: the intake topic in place of the local disk.
@@ -12,13 +13,15 @@ export type {
   KafkaDeadLetters,
   KafkaSpoolOptions,
   KafkaSpoolStats,
-  PartitionListener,
-  PartitionLog,
 } from './kafka/index.ts';
 export type {
   AppendItem,
   AppendResult,
   DeadLetter,
+  DeadLetters,
+  PartitionListener,
+  Store,
+  StorePartition,
   DeadLetterSummary,
   Spool,
   SpoolLogger,

@@ -155,3 +155,61 @@ export interface Spool {
   readonly recovery: SpoolRecovery;
   close(): Promise<void>;
 }
+
+// --- The store contract: what both spool kinds are to the rest of the forwarder ---------------
+//
+// Ingest appends; processing is given partitions, each read by one task per connection; readiness,
+// dead letters and close are asked of the store whatever its kind. The local spool is one
+// partition, assigned at start and never moved; the Kafka spool's partitions are the intake
+// topic's, given and taken by its consumer group.
+//
+// Where duplicates are decided differs, and is part of the contract: the local store decides at
+// append, before the 202 (a resend gets `duplicate` and is not stored again); the Kafka store
+// writes every append to the intake and its partition's owner drops the duplicate after the 202.
+
+/** One partition of a store, as the connections read it (seqs are the partition's positions). */
+export interface StorePartition extends Pick<Spool, 'read' | 'get' | 'ack' | 'deadLetter'> {
+  /** The intake partition; null for the local spool, which is not partitioned. */
+  readonly partition: number | null;
+  /**
+   * True while the partition's backlog as of its assignment is still being read: windows are not
+   * closed by the clock meanwhile, or a window whose later batches are not read yet would be split.
+   */
+  readonly catchingUp: boolean;
+}
+
+/** Processing's view of partitions moving to and from this instance. */
+export interface PartitionListener {
+  /** The partition is now this instance's: run the connections on it. */
+  assigned(partition: StorePartition): void;
+  /**
+   * The partition is being handed to another instance (a cooperative rebalance): stop the
+   * connections on it and let what they handed to Kafka settle, within deadlineMs, so that the
+   * offset committed next covers it and the next owner starts right after.
+   */
+  release(partition: StorePartition, deadlineMs: number): Promise<void>;
+  /** The partition moved away (or the instance is stopping): stop the connections on it. */
+  revoked(partition: StorePartition): void;
+  /** New records were taken into the partition. */
+  received(partition: StorePartition): void;
+}
+
+/** Dead letters, whichever store holds them (the spool's table, or the dead-letter topic). */
+export interface DeadLetters {
+  listDeadLetters(destination?: string, limit?: number, afterId?: number): Promise<DeadLetterSummary[]>;
+  showDeadLetter(id: number): Promise<DeadLetter | null>;
+}
+
+export interface Store extends DeadLetters {
+  readonly kind: 'local' | 'kafka';
+  /** Stores the items all-or-nothing; resolves once they are durable (the 202). */
+  append(items: readonly AppendItem[]): Promise<AppendResult[]>;
+  /** Starts handing partitions to the listener; resolves once processing has begun. */
+  startProcessing(listener: PartitionListener): Promise<void>;
+  /** Why ingest should not be sent batches now (readiness fails), or null. */
+  notReadyReason(): string | null;
+  /** Why processing lags behind ingest although batches are still taken (readiness says degraded). */
+  degradedReasons(): string[];
+  /** After processing has settled: makes progress durable and releases everything, within deadlineMs. */
+  close(deadlineMs: number): Promise<void>;
+}

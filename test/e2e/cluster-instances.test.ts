@@ -5,7 +5,7 @@
 // killed with SIGKILL under load, and while the deployment scales from one instance to three and
 // back to one.
 import assert from 'node:assert/strict';
-import { after, before, test, type TestContext } from 'node:test';
+import { after, afterEach, before, test, type TestContext } from 'node:test';
 import { getTestKafkaCluster, uniqueTopicName, type KafkaCluster } from '../support/kafka.ts';
 import { killForwarder, spawnForwarder, type ForwarderChild } from './support/child.ts';
 import { writeE2eConfig } from './support/config.ts';
@@ -26,6 +26,12 @@ const topics: string[] = [];
 
 before(async () => {
   cluster = await getTestKafkaCluster(3);
+});
+// Each test's instances stop when it ends: idle instances would keep heartbeating and fetching on
+// the two cores the later tests need.
+afterEach(async () => {
+  await Promise.all(loads.splice(0).map((load) => load.stop()));
+  await Promise.all(children.splice(0).map((child) => killForwarder(child)));
 });
 after(async () => {
   await Promise.all(loads.map((load) => load.stop()));
@@ -179,6 +185,7 @@ test(
     t.diagnostic(`after the kill, partitions per surviving instance: ${counts.join(', ')}`);
     await sleep(3_000);
     const result = await load.stop();
+    reportProblems(t, survivors);
     const report = await verify(t, target, 'kill -9 of one of three', runId, result);
     // Duplicates come from the killed instance's partitions: records it had sent but whose offsets it
     // had not committed yet (commits run once a second, and an open window holds them back) are sent
@@ -217,6 +224,7 @@ test(
     await waitForBalance([first]);
     await sleep(2_000);
     const result = await load.stop();
+    reportProblems(t, all);
     const report = await verify(t, target, 'scaling 1 → 3 → 1', runId, result);
     t.diagnostic(`duplicates while scaling: ${report.duplicateCount}`);
   },
@@ -367,7 +375,7 @@ test(
     for (const id of [1, 2, 3]) {
       const before = load.statusCounts;
       await cluster.stopBroker(id);
-      await sleep(2_000);
+      await sleep(1_000);
       await cluster.startBroker(id);
       await cluster.waitUntilReady(90_000, [id]);
       await waitForFullIsr(intakeTopics);
@@ -377,11 +385,28 @@ test(
     }
     await sleep(2_000);
     const result = await load.stop();
+    reportProblems(t, instances);
     await verify(t, target, 'rolling restart', runId, result);
     assert.equal(result.statusCounts['503'] ?? 0, 0, 'no request was refused while one broker was down');
     assert.equal(result.statusCounts['202'], result.requests, 'every request was accepted');
   },
 );
+
+/** The instances' warnings, errors and exits, for the test log (a failure's first clue). */
+function reportProblems(t: TestContext, instances: readonly ForwarderChild[]): void {
+  for (const [index, child] of instances.entries()) {
+    const lines = child
+      .output()
+      .split('\n')
+      .filter(
+        (line) =>
+          /"level":"(warn|error|fatal)"/.test(line) ||
+          (process.env.KF_TEST_VERBOSE === '1' && /intake partition|handed over|taken over/.test(line)),
+      );
+    t.diagnostic(`instance ${index}: ${lines.length} warnings or errors`);
+    for (const line of lines.slice(0, process.env.KF_TEST_VERBOSE === '1' ? 60 : 6)) t.diagnostic(line.slice(0, 700));
+  }
+}
 
 function diffCounts(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(after).map(([status, count]) => [status, count - (before[status] ?? 0)]));

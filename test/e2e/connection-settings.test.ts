@@ -2,13 +2,18 @@
 // forwarder, forwarded over SASL_SSL to the real broker, consumed back and compared.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../src/format/json-value.ts';
 import { mParticle, sdkBatch, sdkClient, type Model } from '../sources/events-api/support/sdk.ts';
 import {
   API_KEY,
   API_SECRET,
+  backlogOf,
   consumeRecords,
+  ControlledClock,
   intakeFor,
+  metricsText,
+  waitFor,
   SPOOL_KINDS,
   startKafkaTestForwarder,
   type SpoolKind,
@@ -283,6 +288,41 @@ for (const kind of SPOOL_KINDS) {
         1,
       );
       assert.deepEqual(typesOf(records[0]), ['session_start', 'custom_event', 'screen_view', 'session_end']);
+    });
+
+    test('Wait for Complete Batch: a session with no session_end is sent once session_timeout_ms passes, by the clock', async () => {
+      const topic = uniqueTopicName('settings-session');
+      await cluster.createTopic(topic, { partitions: 2 });
+      // The default session timeout (30 minutes) on a clock the test moves: nothing is sent until
+      // it says the session has timed out, and then at once, with no real wait.
+      const clock = new ControlledClock();
+      const forwarder = await startKafkaTestForwarder(
+        { cluster, topic, settings: { wait_for_complete_batch: true }, intake: intakeFor(kind) },
+        { clock: clock.now },
+      );
+      running.add(forwarder);
+      try {
+        const sdk = sdkClient(forwarder.url, API_KEY, API_SECRET);
+        for (const batch of [
+          fullBatch('open-1', ['session_start', 'custom_event']),
+          fullBatch('open-2', ['screen_view']),
+        ])
+          assert.equal((await sdk.uploadEvents(batch)).status, 202);
+        await waitFor('the session to be held open', async () =>
+          /kafka_forwarder_open_windows\{connection="app-to-kafka"\} 1/.test(await metricsText(forwarder.adminUrl))
+            ? true
+            : undefined,
+        );
+        clock.advance(29 * 60_000);
+        await sleep(1_500);
+        assert.equal(backlogOf(forwarder.forwarder), 2, 'still held a minute before the timeout');
+        clock.advance(2 * 60_000);
+        const [record] = await consumeRecords(cluster, topic, 1);
+        assert.deepEqual(typesOf(record), ['session_start', 'custom_event', 'screen_view']);
+      } finally {
+        running.delete(forwarder);
+        await forwarder.close();
+      }
     });
 
     test('unsupported event types are never forwarded', async () => {

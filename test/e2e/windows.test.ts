@@ -11,6 +11,7 @@ import {
   metricsText,
   postRaw,
   startKafkaTestForwarder,
+  ControlledClock,
   waitFor,
   type ConsumedRecord,
   backlogOf,
@@ -105,9 +106,11 @@ for (const kind of SPOOL_KINDS) {
     test('open windows survive a restart and are sent once due', async () => {
       const topic = uniqueTopicName('window-restart');
       await cluster.createTopic(topic, { partitions: 1 });
-      // Long enough for a stop and a start to happen well inside it.
-      const setup = { cluster, topic, settings: { batch_window_ms: 6000 }, intake: intakeFor(kind) };
-      const first = await startKafkaTestForwarder(setup);
+      // mParticle's default window, on a clock the test moves: the window cannot close by itself
+      // while the forwarder stops and starts, however slow the machine.
+      const clock = new ControlledClock();
+      const setup = { cluster, topic, settings: { batch_window_ms: 600_000 }, intake: intakeFor(kind) };
+      const first = await startKafkaTestForwarder(setup, { clock: clock.now });
       assert.equal(await postRaw(first.url, `[${[batch(9, 'r1'), batch(9, 'r2')].join(',')}]`, true), 202);
       await waitFor('the window to open', async () =>
         /kafka_forwarder_open_windows\{connection="app-to-kafka"\} 1/.test(await metricsText(first.adminUrl))
@@ -123,9 +126,17 @@ for (const kind of SPOOL_KINDS) {
       }
       // (The Kafka spool: the group's offset was committed only up to the window's first batch.)
 
-      const second = await startKafkaTestForwarder({ ...setup, spoolDir: first.spoolDir });
+      clock.advance(60_000);
+      const second = await startKafkaTestForwarder({ ...setup, spoolDir: first.spoolDir }, { clock: clock.now });
       try {
         assert.equal(await postRaw(second.url, batch(9, 'r3'), false), 202);
+        await waitFor('the window to reform', async () =>
+          /kafka_forwarder_open_windows\{connection="app-to-kafka"\} 1/.test(await metricsText(second.adminUrl))
+            ? true
+            : undefined,
+        );
+        assert.equal(backlogOf(second.forwarder), 3, 'nothing was sent before the window was due');
+        clock.advance(600_000);
         // One record: the window reformed from the spool, joined by r3, sent when due.
         const [record] = await consumeRecords(cluster, topic, 1);
         assert.deepEqual(eventNames(record), ['r1', 'r2', 'r3']);

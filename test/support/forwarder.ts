@@ -154,14 +154,35 @@ export function intakeFor(kind: SpoolKind, partitions = 3): TestIntake | undefin
   return kind === 'kafka' ? testIntake(partitions) : undefined;
 }
 
+/**
+ * A wall clock a test moves on by hand: batching windows and sessions close when it says so
+ * (within a second: the forwarder looks at its clock at least that often), not after real waits.
+ */
+export class ControlledClock {
+  #now: number;
+
+  constructor(start = Date.now()) {
+    this.#now = start;
+  }
+
+  readonly now = (): number => this.#now;
+
+  advance(ms: number): void {
+    this.#now += ms;
+  }
+}
+
 /** Starts a forwarder in this process. */
 export async function startKafkaTestForwarder(
   setup: KafkaForwarderSetup,
-  options: { logger?: Logger } = {},
+  options: { logger?: Logger; clock?: () => number } = {},
 ): Promise<KafkaTestForwarder> {
   const spoolDir = setup.spoolDir ?? tempDirSync('spool').dir;
   const config = await buildConfig(rawForwarderConfig({ ...setup, spoolDir }), { source: 'test' });
-  const forwarder = await startForwarder(config, { logger: options.logger ?? silentLogger() });
+  const forwarder = await startForwarder(config, {
+    logger: options.logger ?? silentLogger(),
+    ...(options.clock !== undefined && { clock: options.clock }),
+  });
   return {
     forwarder,
     url: `http://127.0.0.1:${forwarder.address.port}`,

@@ -12,7 +12,16 @@
 //               to a consumer group of its own beside it (connection-progress.ts), for reports.
 //   memory      reading stops while the records held reach maxBufferedBytes, and goes on once Kafka
 //               has acknowledged some: a backlog shows as consumer lag, not as memory.
-import type { AppendItem, AppendResult, DeadLetter, DeadLetterSummary, SpoolLogger, SpoolRecord } from '../types.ts';
+import type {
+  AppendItem,
+  AppendResult,
+  DeadLetter,
+  DeadLetterSummary,
+  PartitionListener,
+  SpoolLogger,
+  SpoolRecord,
+  Store,
+} from '../types.ts';
 import {
   createIntakeAdmin,
   createReader,
@@ -57,22 +66,6 @@ export interface KafkaSpoolOptions {
   readonly commitIntervalMs?: number;
   /** Hears of each partition taken over, the moment its backlog is read (for the rebuild-time metric). */
   readonly onRebuilt?: (rebuild: PartitionRebuild) => void;
-}
-
-/** The group's view of partitions moving to and from this instance. */
-export interface PartitionListener {
-  /** The partition is now this instance's: run the connections on its log. */
-  assigned(log: PartitionLog): void;
-  /**
-   * The partition is being handed to another instance (a cooperative rebalance): stop the
-   * connections on it and let what they handed to Kafka settle, within deadlineMs, so that the
-   * offset committed next covers it and the next owner starts right after.
-   */
-  release(log: PartitionLog, deadlineMs: number): Promise<void>;
-  /** The partition moved away (or the instance is stopping): stop the connections on it. */
-  revoked(log: PartitionLog): void;
-  /** New records were taken into the log. */
-  received(log: PartitionLog): void;
 }
 
 export interface KafkaSpoolStats {
@@ -138,7 +131,8 @@ const DEFAULTS = {
   restoreLogEveryMs: 30_000,
 } as const;
 
-export class KafkaSpool {
+export class KafkaSpool implements Store {
+  readonly kind = 'kafka';
   readonly #options: KafkaSpoolOptions;
   readonly #writer: IntakeWriter;
   readonly #stateProducer: IntakeProducer;
