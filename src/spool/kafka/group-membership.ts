@@ -105,6 +105,14 @@ export class GroupMembership {
       report(generationId ?? consumer.generationId, assignments ?? consumer.assignments),
     );
     consumer.on('consumer:group:leave', () => report(consumer.generationId, []));
+    // The client emits 'error' when a rejoin it started by itself (after a failed heartbeat) fails,
+    // as when the coordinator moves in a rolling restart. An 'error' event nobody hears ends the
+    // process; heard, the member is taken to be out of the group and joins again afresh.
+    consumer.on('error', (error: Error) => {
+      if (this.#closing || this.#consumer !== consumer) return;
+      this.#options.logger?.warn({ err: error }, 'the consumer could not rejoin the group; joining again');
+      void this.restart(consumer);
+    });
     const stream = await consumeIntake(consumer, topic);
     this.#stream = stream;
     if (this.#paused) stream.pause();

@@ -83,3 +83,41 @@ test('a restart commits what was promised through the old member, then reads on 
     await admin.close();
   }
 });
+
+test('a failed rejoin the client reports as an error event restarts the member instead of ending the process', async () => {
+  // The client emits 'error' (an EventEmitter event) when a rejoin it started after a failed
+  // heartbeat fails, as when the coordinator moves in a rolling restart or its connection pool is
+  // already closed. An 'error' event nobody listens to throws: the process would exit.
+  const connection: IntakeConnection = {
+    bootstrapBrokers: cluster.bootstrapServers('PLAINTEXT'),
+    clientId: 'membership-error-test',
+    connectTimeoutMs: 5_000,
+    requestTimeoutMs: 15_000,
+    retryDelayMs: 100,
+  };
+  const groupId = uniqueTopicName('membership-error-group');
+  let restartCommits = 0;
+  const membership = new GroupMembership(
+    { connection, topic, groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, retryDelayMs: 100 },
+    {
+      beforeJoin: () => Promise.resolve(),
+      assigned: () => undefined,
+      message: () => undefined,
+      beforeRestart: () => {
+        restartCommits++;
+        return Promise.resolve();
+      },
+    },
+  );
+  try {
+    await membership.join();
+    const first = membership.consumer;
+    assert.ok(first);
+    first.emit('error', new Error('Connection pool is closed.'));
+    await waitFor('the member to join again', () => membership.consumer !== undefined && membership.consumer !== first);
+    assert.equal(membership.restarts, 1);
+    assert.equal(restartCommits, 1, 'what was promised is committed first, as after a failed stream');
+  } finally {
+    await membership.close((step) => step.then(() => undefined));
+  }
+});
