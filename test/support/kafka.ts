@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { attachKafkaCluster, startKafkaCluster, type KafkaCluster } from '../../tools/kafka/cluster.ts';
 import type { KafkaOutputSettings } from '../../src/sinks/kafka/config.ts';
+import type { IntakeConnection } from '../../src/spool/kafka/client.ts';
 import {
   kafkaConnection,
   type KafkaConnection,
@@ -86,6 +87,17 @@ export function securitySettings(cluster: KafkaCluster, variant: TestSecurity): 
 /** A topic name no other test uses. */
 export function uniqueTopicName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** How the Kafka spool's own clients reach a test cluster (plaintext, short timeouts). */
+export function plaintextIntakeConnection(cluster: KafkaCluster, clientId: string): IntakeConnection {
+  return {
+    bootstrapBrokers: cluster.bootstrapServers('PLAINTEXT'),
+    clientId,
+    connectTimeoutMs: 5_000,
+    requestTimeoutMs: 15_000,
+    retryDelayMs: 100,
+  };
 }
 
 export function plaintextConnection(cluster: KafkaCluster): KafkaConnection {

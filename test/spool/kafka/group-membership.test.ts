@@ -4,14 +4,14 @@
 // commit went nowhere and the next owner sent the tail again.)
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import {
-  createIntakeAdmin,
-  createStateProducer,
-  type IntakeConnection,
-  type IntakeMessage,
-} from '../../../src/spool/kafka/client.ts';
+import { createIntakeAdmin, createStateProducer, type IntakeMessage } from '../../../src/spool/kafka/client.ts';
 import { GroupMembership } from '../../../src/spool/kafka/group-membership.ts';
-import { getTestKafkaCluster, uniqueTopicName, type KafkaCluster } from '../../support/kafka.ts';
+import {
+  getTestKafkaCluster,
+  plaintextIntakeConnection,
+  uniqueTopicName,
+  type KafkaCluster,
+} from '../../support/kafka.ts';
 
 let cluster: KafkaCluster;
 const topic = uniqueTopicName('membership');
@@ -32,13 +32,7 @@ async function waitFor(what: string, condition: () => boolean, ms = 30_000): Pro
 }
 
 test('a restart commits what was promised through the old member, then reads on from there', async () => {
-  const connection: IntakeConnection = {
-    bootstrapBrokers: cluster.bootstrapServers('PLAINTEXT'),
-    clientId: 'membership-test',
-    connectTimeoutMs: 5_000,
-    requestTimeoutMs: 15_000,
-    retryDelayMs: 100,
-  };
+  const connection = plaintextIntakeConnection(cluster, 'membership-test');
   const producer = createStateProducer(connection);
   await producer.send({
     messages: Array.from({ length: 10 }, (_, i) => ({ topic, partition: 0, value: Buffer.from(`m${i}`) })),
@@ -88,13 +82,7 @@ test('a failed rejoin the client reports as an error event restarts the member i
   // The client emits 'error' (an EventEmitter event) when a rejoin it started after a failed
   // heartbeat fails, as when the coordinator moves in a rolling restart or its connection pool is
   // already closed. An 'error' event nobody listens to throws: the process would exit.
-  const connection: IntakeConnection = {
-    bootstrapBrokers: cluster.bootstrapServers('PLAINTEXT'),
-    clientId: 'membership-error-test',
-    connectTimeoutMs: 5_000,
-    requestTimeoutMs: 15_000,
-    retryDelayMs: 100,
-  };
+  const connection = plaintextIntakeConnection(cluster, 'membership-error-test');
   const groupId = uniqueTopicName('membership-error-group');
   let restartCommits = 0;
   const membership = new GroupMembership(

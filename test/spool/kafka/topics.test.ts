@@ -5,9 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MultipleErrors, ProtocolError, ResponseError } from '@platformatic/kafka';
-import { createIntakeAdmin, hasKafkaProtocolError, type IntakeConnection } from '../../../src/spool/kafka/client.ts';
+import { createIntakeAdmin, hasKafkaProtocolError } from '../../../src/spool/kafka/client.ts';
 import { ensureIntakeTopics } from '../../../src/spool/kafka/topics.ts';
-import { getTestKafkaCluster, uniqueTopicName, type KafkaCluster } from '../../support/kafka.ts';
+import {
+  getTestKafkaCluster,
+  plaintextIntakeConnection,
+  uniqueTopicName,
+  type KafkaCluster,
+} from '../../support/kafka.ts';
 
 describe('hasKafkaProtocolError', () => {
   const alreadyExists = (): ResponseError =>
@@ -39,13 +44,7 @@ describe('ensureIntakeTopics on the real 3-broker cluster', () => {
   });
 
   it('21 instances creating one fresh topic set at the same moment all succeed, 5 times over', async () => {
-    const connection: IntakeConnection = {
-      bootstrapBrokers: cluster.bootstrapServers('PLAINTEXT'),
-      clientId: 'topics-race',
-      connectTimeoutMs: 5_000,
-      requestTimeoutMs: 15_000,
-      retryDelayMs: 100,
-    };
+    const connection = plaintextIntakeConnection(cluster, 'topics-race');
     for (let round = 1; round <= 5; round++) {
       const intake = uniqueTopicName(`race${round}`);
       const topics = {
