@@ -186,7 +186,10 @@ test(
     await sleep(3_000);
     const result = await load.stop();
     reportProblems(t, survivors);
-    const report = await verify(t, target, 'kill -9 of one of three', runId, result);
+    const report = await verify(t, target, 'kill -9 of one of three', runId, result).catch(async (error: unknown) => {
+      await explainFailure(t, survivors);
+      throw error;
+    });
     // Duplicates come from the killed instance's partitions: records it had sent but whose offsets it
     // had not committed yet (commits run once a second, and an open window holds them back) are sent
     // again by the partitions' next owner, with the same batch_id and message_ids.
@@ -225,7 +228,10 @@ test(
     await sleep(2_000);
     const result = await load.stop();
     reportProblems(t, all);
-    const report = await verify(t, target, 'scaling 1 → 3 → 1', runId, result);
+    const report = await verify(t, target, 'scaling 1 → 3 → 1', runId, result).catch(async (error: unknown) => {
+      await explainFailure(t, [first]);
+      throw error;
+    });
     t.diagnostic(`duplicates while scaling: ${report.duplicateCount}`);
   },
 );
@@ -391,6 +397,26 @@ test(
     assert.equal(result.statusCounts['202'], result.requests, 'every request was accepted');
   },
 );
+
+/**
+ * When a delivery check fails: each instance's partition history (assignments, handovers,
+ * takeovers) and its intake lag and open windows, to tell a partition never read from windows
+ * never closed.
+ */
+async function explainFailure(t: TestContext, instances: readonly ForwarderChild[]): Promise<void> {
+  for (const [index, child] of instances.entries()) {
+    const history = child
+      .output()
+      .split('\n')
+      .filter((line) => /intake partition|handed over|taken over|rejoin/.test(line));
+    t.diagnostic(`instance ${index} partition history:`);
+    for (const line of history.slice(-40)) t.diagnostic(line.slice(0, 400));
+    const metrics = await httpGet(child.adminPort, '/metrics').catch(() => ({ body: '' }));
+    for (const line of metrics.body.split('\n'))
+      if (/^kafka_forwarder_(intake_lag_records|open_windows|intake_restoring_partitions)/.test(line))
+        t.diagnostic(`instance ${index} ${line}`);
+  }
+}
 
 /** The instances' warnings, errors and exits, for the test log (a failure's first clue). */
 function reportProblems(t: TestContext, instances: readonly ForwarderChild[]): void {
