@@ -10,7 +10,7 @@ export interface CliIo {
 }
 
 /** The status a shell reports for a process that a broken pipe ended: 128 + SIGPIPE (13). */
-export const EXIT_BROKEN_PIPE = 141;
+const EXIT_BROKEN_PIPE = 141;
 
 let brokenPipeHandled = false;
 

@@ -59,10 +59,10 @@ const serializers = {
 };
 
 /** Retries of an intake write: with intakeRetryDelayMs, about 5 s of waiting in all. */
-export const INTAKE_RETRIES = 24;
+const INTAKE_RETRIES = 24;
 
 /** 10 ms, doubling to at most 250 ms: quick for a busy coordinator, patient for a leader election. */
-export function intakeRetryDelayMs(attempt: number): number {
+function intakeRetryDelayMs(attempt: number): number {
   return Math.min(250, 10 * 2 ** Math.max(0, attempt - 1));
 }
 

@@ -85,8 +85,6 @@ export interface KafkaSpoolStats {
   readonly deadLetters: number;
   /** Owned partitions whose state is not restored yet: their batches wait, unprocessed. */
   readonly restoringPartitions: readonly number[];
-  /** The intake topic's partition count, as last seen. */
-  readonly intakePartitions: number;
 }
 
 /** A partition this instance owns, and where it is in taking the partition over. */
@@ -311,7 +309,6 @@ export class KafkaSpool implements Store {
         .filter(([, owned]) => owned.waiting !== undefined)
         .map(([partition]) => partition)
         .sort((a, b) => a - b),
-      intakePartitions: this.#intakePartitions,
     };
   }
 
